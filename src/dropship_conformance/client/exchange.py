@@ -1,0 +1,114 @@
+"""Recorded HTTP exchanges: what a report shows beside each verdict.
+
+A reader must see why a test failed without re-running a request, so every request the
+harness makes is kept with its answer. The bearer token is removed here, once, before anything
+is stored: nothing downstream (HTML, JUnit, logs) ever sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+REDACTED = "[REDACTED]"
+# Bodies are kept whole up to this size for the report; the rest is cut with a note, so a
+# 50 MB feed cannot bloat the HTML report.
+SHOWN_BODY_BYTES = 64 * 1024
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer (or the error that took its place), token-free."""
+
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: str
+    status: int | None
+    response_headers: tuple[tuple[str, str], ...]
+    response_body: str
+    elapsed_ms: float
+    error: str | None = None
+
+    def summary(self) -> str:
+        outcome = self.error if self.error else str(self.status)
+        return f"{self.method} {self.url} -> {outcome}"
+
+    def as_text(self) -> str:
+        """The exchange as a reader wants it in a report: request, then response."""
+        lines = [f"{self.method} {self.url}"]
+        lines += [f"{name}: {value}" for name, value in self.request_headers]
+        if self.request_body:
+            lines += ["", self.request_body]
+        lines.append("")
+        if self.error:
+            lines.append(f"(no response: {self.error})")
+        else:
+            lines.append(f"HTTP {self.status}  ({self.elapsed_ms:.0f} ms)")
+            lines += [f"{name}: {value}" for name, value in self.response_headers]
+            if self.response_body:
+                lines += ["", self.response_body]
+        return "\n".join(lines)
+
+
+@dataclass
+class Recorder:
+    """Collects the exchanges of one test (or of a whole run) with secrets removed."""
+
+    secrets: tuple[str, ...] = ()
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def redact_headers(self, headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        kept = []
+        for name, value in headers:
+            if name.lower() in SECRET_HEADERS:
+                scheme = value.split(" ", 1)[0] if " " in value else ""
+                value = f"{scheme} {REDACTED}".strip()
+            kept.append((name, self.redact(value)))
+        return tuple(kept)
+
+    def shown_body(self, content: bytes) -> str:
+        text = content[:SHOWN_BODY_BYTES].decode("utf-8", errors="replace")
+        if len(content) > SHOWN_BODY_BYTES:
+            text += f"\n... ({len(content) - SHOWN_BODY_BYTES} more bytes not shown)"
+        return self.redact(text)
+
+    def record(
+        self,
+        *,
+        method: str,
+        url: str,
+        request_headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        request_body: bytes,
+        status: int | None,
+        response_headers: Iterable[tuple[str, str]],
+        response_body: bytes,
+        elapsed_ms: float,
+        error: str | None = None,
+    ) -> Exchange:
+        items = request_headers.items() if isinstance(request_headers, Mapping) else request_headers
+        exchange = Exchange(
+            method=method,
+            url=self.redact(url),
+            request_headers=self.redact_headers(items),
+            request_body=self.shown_body(request_body),
+            status=status,
+            response_headers=self.redact_headers(response_headers),
+            response_body=self.shown_body(response_body),
+            elapsed_ms=elapsed_ms,
+            error=self.redact(error) if error else None,
+        )
+        self.exchanges.append(exchange)
+        return exchange
+
+    def take(self) -> list[Exchange]:
+        """Hand over the exchanges recorded so far and start a new list."""
+        taken, self.exchanges = self.exchanges, []
+        return taken

@@ -1,0 +1,123 @@
+"""The harness's options: one table, read by the pytest plugin and the command line alike.
+
+Every option has a command-line flag (``--dropship-url``), an environment variable
+(``DROPSHIP_CONFORMANCE_DROPSHIP_URL``) and a default; the flag wins over the variable.
+The identity defaults are the reference sandbox's seeded identities, so a sandbox reached at
+another address needs only the two URLs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "DROPSHIP_CONFORMANCE_"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: Any
+    kind: type
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name}"
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.dest.upper()
+
+
+OPTIONS = (
+    Option(
+        "dropship-url",
+        None,
+        str,
+        "base URL of the Supplier Orders API, ending in /v1 (default: start the embedded sandbox)",
+    ),
+    Option(
+        "orders-url",
+        None,
+        str,
+        "base URL of the Orders API, ending in /v1 (default: the embedded sandbox)",
+    ),
+    Option("token", "sandbox-token", str, "bearer token for both APIs (never shown in reports)"),
+    Option("supplier-id", 60455, int, "the supplier whose feed and orders are tested"),
+    Option("company-id", 14146, int, "the company whose orders are tested"),
+    Option("location-id", 14202, int, "a location (EntityId) of the company"),
+    Option(
+        "billing-customer-id",
+        "659c2a38-d083-4421-9330-46d779702f85",
+        str,
+        "a billing customer of the company",
+    ),
+    Option("other-supplier-id", 14107, int, "a second supplier, for isolation tests"),
+    Option("other-company-id", 33772, int, "a second company, for isolation tests"),
+    Option("timeout", 15.0, float, "seconds a single request may take, body included"),
+    Option(
+        "event-wait", 30.0, float, "seconds to wait for an order-created event on a foreign target"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved options of one run."""
+
+    dropship_url: str | None
+    orders_url: str | None
+    token: str
+    supplier_id: int
+    company_id: int
+    location_id: int
+    billing_customer_id: str
+    other_supplier_id: int
+    other_company_id: int
+    timeout: float
+    event_wait: float
+
+    @property
+    def embedded(self) -> bool:
+        """No target was given: the run starts and tests the embedded sandbox."""
+        return self.dropship_url is None and self.orders_url is None
+
+
+class OptionError(ValueError):
+    """An option has a value the harness cannot use; the message names it."""
+
+
+def resolve(given: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+    """Settings from flags (``given``, keyed by dest, None when absent), then env, then defaults."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for option in OPTIONS:
+        value = given.get(option.dest)
+        source = option.flag
+        if value is None and option.env in environ:
+            value, source = environ[option.env], option.env
+        if value is None:
+            values[option.dest] = option.default
+            continue
+        try:
+            values[option.dest] = option.kind(value)
+        except (TypeError, ValueError):
+            raise OptionError(
+                f"{source}: {value!r} is not a valid {option.kind.__name__}"
+            ) from None
+    settings = Settings(**values)
+    if (settings.dropship_url is None) != (settings.orders_url is None):
+        raise OptionError(
+            "--dropship-url and --orders-url go together (or neither, for the embedded sandbox)"
+        )
+    for name in ("dropship_url", "orders_url"):
+        url = getattr(settings, name)
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise OptionError(f"--{name.replace('_', '-')}: {url!r} is not an http(s) URL")
+    return settings

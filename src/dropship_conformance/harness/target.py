@@ -1,0 +1,85 @@
+"""The target of a run: URLs, identities, the clients that talk to it, and its sandbox, if any."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from dropship_conformance.client import (
+    DropshipClient,
+    HttpSession,
+    OrdersClient,
+    Recorder,
+    SandboxControl,
+    TargetError,
+)
+from dropship_conformance.harness.options import Settings
+
+
+@dataclass(frozen=True)
+class Target:
+    settings: Settings
+    recorder: Recorder
+    session: HttpSession
+    dropship: DropshipClient
+    orders: OrdersClient
+    control: SandboxControl | None
+    sandbox_info: dict[str, Any] | None
+
+    @property
+    def label(self) -> str:
+        kind = "embedded reference sandbox" if self.settings.embedded else "target"
+        return f"{kind}: dropship {self.settings.dropship_url}, orders {self.settings.orders_url}"
+
+
+@contextmanager
+def embedded_sandbox() -> Iterator[str]:
+    """Start the reference sandbox on a free loopback port; yield its root URL."""
+    from dropship_conformance.sandbox.server import serve_in_thread
+
+    with tempfile.TemporaryDirectory(prefix="dropship-conformance-") as folder:
+        with serve_in_thread(str(Path(folder) / "sandbox.sqlite3")) as root_url:
+            yield root_url
+
+
+def _probe(session: HttpSession, settings: Settings) -> None:
+    """Any HTTP answer means reachable; no answer ends the run (exit code 2)."""
+    for url in (settings.dropship_url, settings.orders_url):
+        session.request("GET", url, token=None)
+
+
+@contextmanager
+def open_target(settings: Settings) -> Iterator[Target]:
+    """Connect to the target (starting the embedded sandbox when none is given).
+
+    Raises :class:`TargetError` with one readable line when the target cannot be reached.
+    """
+    with ExitStack() as stack:
+        if settings.embedded:
+            root = stack.enter_context(embedded_sandbox())
+            settings = replace(
+                settings, dropship_url=f"{root}/dropship/v1", orders_url=f"{root}/orders/v1"
+            )
+        recorder = Recorder(secrets=(settings.token,))
+        session = HttpSession(recorder, token=settings.token, timeout=settings.timeout)
+        stack.callback(session.close)
+        try:
+            _probe(session, settings)
+        except TargetError as error:
+            raise TargetError(f"target unreachable: {error}") from None
+        control = SandboxControl.discover(session, settings.dropship_url)
+        info = control.info().json() if control else None
+        recorder.take()
+        yield Target(
+            settings=settings,
+            recorder=recorder,
+            session=session,
+            dropship=DropshipClient(session, settings.dropship_url, settings.supplier_id),
+            orders=OrdersClient(session, settings.orders_url, settings.company_id),
+            control=control,
+            sandbox_info=info,
+        )
