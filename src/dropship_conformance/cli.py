@@ -1,8 +1,118 @@
-"""The `dropship-conformance` command line."""
+"""The `dropship-conformance` command line.
 
+Subcommands are registered in ``_build_parser``; each has a ``_cmd_<name>`` function that
+returns the exit code (0 ok, 1 failures, 2 the command could not run). Errors that stop a
+command are one clean line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
 import sys
+from collections.abc import Callable
+
+from . import __version__
+from .harness import run
+
+PROG = "dropship-conformance"
+DEFAULT_DB = "dropship-sandbox.sqlite3"
+
+
+class CommandError(Exception):
+    """A reason a command cannot run; printed as one line, exit code 2."""
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from .sandbox.control import CONTROL_BASE, DROPSHIP_BASE, ORDERS_BASE, info_document
+    from .sandbox.server import PortInUse, serve_forever
+
+    def banner(base_url: str, store: object) -> None:
+        info = info_document(store, base_url)  # type: ignore[arg-type]
+        lines = [
+            f"{PROG} {__version__}: reference sandbox",
+            f"  Dropship (Supplier Orders) API: {base_url}{DROPSHIP_BASE}",
+            f"  Orders API:                     {base_url}{ORDERS_BASE}",
+            f"  Test-control API:               {base_url}{CONTROL_BASE}  (no token; see /info)",
+            f"  Database:                       {args.db}",
+            "  Tokens (Authorization: Bearer <token>):",
+        ]
+        for token in info["identities"]:
+            suppliers = ", ".join(map(str, token["suppliers"])) or "-"
+            companies = ", ".join(map(str, token["companies"])) or "-"
+            lines.append(
+                f"    {token['token']:<24} suppliers: {suppliers:<7} companies: {companies}"
+            )
+        for company in info["companies"]:
+            locations = ", ".join(map(str, company["locations"]))
+            customers = ", ".join(c["id"] for c in company["customers"])
+            lines.append(f"  Company {company['id']}: locations {locations}; customers {customers}")
+        lines.append("  Press Ctrl+C to stop.")
+        print("\n".join(lines), flush=True)
+
+    try:
+        serve_forever(args.host, args.port, args.db, log_level=args.log_level, on_ready=banner)
+    except PortInUse as exc:
+        raise CommandError(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Conformance harness and reference sandbox for the iQmetrix Supplier "
+        "Orders (dropship) API and Orders API.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve the reference sandbox (both APIs and the test-control API)",
+        description="Serve the reference sandbox: the Dropship API under /dropship/v1, the "
+        "Orders API under /orders/v1 and the test-control API under /_sandbox. State is "
+        "kept in a SQLite file and survives restarts.",
+    )
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (default %(default)s)"
+    )
+    sandbox.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help="SQLite database file, created and seeded if missing; ':memory:' for a "
+        "throw-away sandbox (default %(default)s in the working directory)",
+    )
+    sandbox.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level; info and debug also log each request (default %(default)s)",
+    )
+    sandbox.set_defaults(handler=_cmd_sandbox)
+    run.add_parser(sub)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("dropship-conformance: no command is available yet", file=sys.stderr)
-    return 2
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return handler(args)
+    except CommandError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -153,7 +153,8 @@ def _explain(error: ValidationError) -> Iterator[str]:
     # sub-error that got furthest into the instance names the real problem.
     if error.context:
         deepest = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.schema_path)))
-        yield f"{error.json_path}: {error.message} (closest: {deepest.json_path}: {deepest.message})"
+        closest = f"{deepest.json_path}: {deepest.message}"
+        yield f"{error.json_path}: {error.message} (closest: {closest})"
     else:
         yield f"{error.json_path}: {error.message}"
 

@@ -59,6 +59,16 @@ class SandboxControl:
     def create_order(self, supplier_id: int | str, order: dict[str, Any] | None = None) -> Reply:
         return self._call("POST", f"/suppliers/{supplier_id}/orders", order or {})
 
+    def order(self, supplier_id: int | str, order_id: str) -> Reply:
+        """The sandbox's view of a dropship order: its status and every update received."""
+        return self._call("GET", f"/suppliers/{supplier_id}/orders/{order_id}")
+
+    def force_state(self, company_id: int | str, order_id: str, state: str) -> Reply:
+        """Put an Orders API order into any state, bypassing the state machine."""
+        return self._call(
+            "POST", f"/companies/{company_id}/orders/{order_id}/state", {"State": state}
+        )
+
     def append_events(self, supplier_id: int | str, count: int) -> Reply:
         return self._call("POST", f"/suppliers/{supplier_id}/events", {"count": count})
 

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from dropship_conformance.client import Reply
 from dropship_conformance.feed.atom import FeedDocument, NotAnAtomFeed, read_feed_root
-from dropship_conformance.feed.rules import check_root
+from dropship_conformance.feed.rules import CHECKS, check_root
 from dropship_conformance.feed.xmlsafe import UnsafeOrInvalidXML, parse_xml
 
 ATOM = "application/atom+xml"
@@ -89,6 +89,7 @@ def _fetch_page(fetch: Fetch, url: str, role: str, result: WalkResult) -> FeedDo
     except (UnsafeOrInvalidXML, NotAnAtomFeed) as error:
         result.judge("DS-FEED-002", f"{url}: {error}")
         return None
+    result.judged.update(c.requirement_id for c in CHECKS if role in c.roles)
     for violation in check_root(root, role):
         result.judge(violation.requirement_id, f"{url}: {violation.message}")
     result.pages += 1

@@ -8,9 +8,9 @@ test asks for the ``target`` fixture, so the project's own tests are not slowed 
 from __future__ import annotations
 
 import platform
-from html import escape
 from collections.abc import Iterator
 from contextlib import ExitStack
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from dropship_conformance.catalogue import SUITES
 from dropship_conformance.client import DropshipClient, OrdersClient, SandboxControl, TargetError
 from dropship_conformance.harness import options, report
 from dropship_conformance.harness.target import Target, open_target
+from dropship_conformance.harness.testdata import TestData
 from dropship_conformance.verdicts import Expect, RequirementFailed, Verdict
 
 EXPECT = pytest.StashKey[Expect]()
@@ -108,6 +109,12 @@ def orders(target: Target) -> OrdersClient:
 def control(target: Target) -> SandboxControl | None:
     """The sandbox's test-control API, or None on a foreign target."""
     return target.control
+
+
+@pytest.fixture(scope="session")
+def testdata(target: Target) -> TestData:
+    """Fresh dropship orders for the supplier under test (sandbox control API or Orders API)."""
+    return TestData(target)
 
 
 @pytest.fixture

@@ -41,9 +41,11 @@ def embedded_sandbox() -> Iterator[str]:
     """Start the reference sandbox on a free loopback port; yield its root URL."""
     from dropship_conformance.sandbox.server import serve_in_thread
 
-    with tempfile.TemporaryDirectory(prefix="dropship-conformance-") as folder:
-        with serve_in_thread(str(Path(folder) / "sandbox.sqlite3")) as root_url:
-            yield root_url
+    with (
+        tempfile.TemporaryDirectory(prefix="dropship-conformance-") as folder,
+        serve_in_thread(str(Path(folder) / "sandbox.sqlite3")) as root_url,
+    ):
+        yield root_url
 
 
 def _probe(session: HttpSession, settings: Settings) -> None:

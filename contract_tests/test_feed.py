@@ -1,0 +1,136 @@
+"""Feed suite: the current order feed document, judged against the XSDs and the RFC 4287 and
+dropship rules no XSD can state (000 §Order Feed, 001 §Order Notifications Feed, 002 §Step 2).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from dropship_conformance.client import DropshipClient, Reply
+from dropship_conformance.feed import atom, events, rules
+from dropship_conformance.harness.target import Target
+from dropship_conformance.harness.testdata import TestData
+from dropship_conformance.verdicts import Expect
+
+pytestmark = pytest.mark.feed
+
+ATOM = "application/atom+xml"
+CURRENT_CHECKS = [check for check in rules.CHECKS if "current" in check.roles]
+
+
+@pytest.fixture(scope="module")
+def current_feed(dropship: DropshipClient, testdata: TestData) -> Reply:
+    """The current document, after making sure it holds at least one order-created."""
+    testdata.new_order()
+    return dropship.notifications()
+
+
+def _document(expect: Expect, reply: Reply) -> atom.FeedDocument:
+    expect.that(
+        "DS-FEED-001",
+        reply.status == 200 and reply.media_type == ATOM,
+        expected=f"200 with Content-Type {ATOM}",
+        found=f"{reply.status} with Content-Type {reply.headers.get('content-type')!r}",
+    )
+    try:
+        return atom.read_feed(reply.content)
+    except ValueError as error:
+        expect.that("DS-FEED-002", False, expected="a well-formed Atom feed", found=str(error))
+        raise
+
+
+@pytest.mark.requirements("DS-FEED-001")
+def test_current_feed_is_served_as_atom(current_feed: Reply, expect: Expect) -> None:
+    _document(expect, current_feed)
+
+
+@pytest.mark.parametrize(
+    "check", CURRENT_CHECKS, ids=[f"{c.requirement_id}-{c.name}" for c in CURRENT_CHECKS]
+)
+def test_current_document_rule(current_feed: Reply, expect: Expect, check: rules.Check) -> None:
+    """One test per document rule, so each requirement gets its own verdict in the matrix."""
+    _document(expect, current_feed)
+    found = [
+        v.message
+        for v in rules.check_document(current_feed.content, "current")
+        if v.requirement_id == check.requirement_id
+    ]
+    expect.none_of(check.requirement_id, found, expected=f"{check.name}: no violation")
+
+
+@pytest.mark.requirements("DS-FEED-016", "AUTH-002")
+def test_feed_holds_only_the_suppliers_events(
+    current_feed: Reply, target: Target, expect: Expect
+) -> None:
+    document = _document(expect, current_feed)
+    supplier = str(target.settings.supplier_id)
+    strangers = [
+        f"entry {entry.id}: supplier-id {value.get('supplier-id')!r}"
+        for entry in document.entries
+        if entry.payload is not None
+        and (value := events.to_value(entry.payload)).get("supplier-id") != supplier
+    ]
+    expect.none_of("DS-FEED-016", strangers, expected=f"every payload's supplier-id is {supplier}")
+    expect.none_of("AUTH-002", strangers, expected="no entry of another supplier")
+
+
+@pytest.mark.requirements("DS-EVT-008", "DS-EVT-009")
+def test_each_order_created_once_before_its_updates(current_feed: Reply, expect: Expect) -> None:
+    document = _document(expect, current_feed)
+    created: Counter[str] = Counter()
+    companies: dict[str, str] = {}
+    early, strangers = [], []
+    # Newest first: walking backwards visits each order's events from oldest to newest. An
+    # update whose order-created is older than this page is fine; one older than it is not.
+    for entry in reversed(document.entries):
+        if entry.payload is None:
+            continue
+        value = events.to_value(entry.payload)
+        order_id = value.get("order-id")
+        if entry.payload_kind == "order-created":
+            created[order_id] += 1
+            companies[order_id] = (value.get("seller") or {}).get("company-id")
+            continue
+        if order_id in companies and value.get("company-id") != companies[order_id]:
+            strangers.append(
+                f"update {entry.id}: company-id {value.get('company-id')}, "
+                f"order-created of {order_id}: {companies[order_id]}"
+            )
+    for entry in document.entries:
+        value = events.to_value(entry.payload) if entry.payload is not None else {}
+        if entry.payload_kind == "order-created" and any(
+            later.payload_kind == "order-status-updated"
+            and later.order_id == value.get("order-id")
+            and later.updated
+            and entry.updated
+            and later.updated < entry.updated
+            for later in document.entries
+        ):
+            early.append(f"order {value.get('order-id')}: an update predates its order-created")
+    twice = [f"order {oid}: {n} order-created entries" for oid, n in created.items() if n > 1]
+    expect.none_of("DS-EVT-008", twice + early, expected="one order-created per order, first")
+    expect.none_of("DS-EVT-009", strangers, expected="updates carry their order's company-id")
+
+
+@pytest.mark.requirements("DS-ARCH-007")
+def test_self_link_resolves_to_the_same_document(
+    current_feed: Reply, dropship: DropshipClient, expect: Expect
+) -> None:
+    document = _document(expect, current_feed)
+    self_link = document.link("self")
+    if self_link is None:
+        pytest.skip("the current document has no self link (judged by DS-FEED-010)")
+    again = dropship.follow(self_link)
+    difference = (
+        atom.first_difference(current_feed.content, again.content)
+        if again.status == 200
+        else f"status {again.status}"
+    )
+    expect.that(
+        "DS-ARCH-007",
+        difference is None,
+        expected=f"GET {self_link} returns the current document",
+        found=difference or "",
+    )

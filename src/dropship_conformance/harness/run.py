@@ -1,0 +1,111 @@
+"""``dropship-conformance run``: every suite against a target, with HTML and JUnit reports.
+
+The command is a thin layer over pytest and the harness plugin: it turns its options into
+pytest arguments, runs the suites in ``contract_tests/``, and maps pytest's outcome onto the
+product's exit codes (0 conformant, 1 a requirement failed, 2 the run could not be made).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dropship_conformance.catalogue import SUITES
+from dropship_conformance.harness import options
+
+PROG = "dropship-conformance"
+# pytest's exit codes: 0 ok, 1 tests failed, 2 interrupted (our pytest.exit), 3 internal error,
+# 4 usage error, 5 nothing collected. Only 0 and 1 are verdicts on the target.
+EXIT_CODES = {0: 0, 1: 1}
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def suites_dir() -> Path:
+    """The suites: ``contract_tests/`` of a checkout, or the copy packaged in a wheel."""
+    checkout = _PACKAGE.parent.parent / "contract_tests"
+    if _PACKAGE.parent.name == "src" and checkout.is_dir():
+        return checkout
+    return _PACKAGE / "_contract_tests"
+
+
+def add_parser(sub: Any) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run the conformance suites and write the HTML and JUnit reports",
+        description="Run every suite (or those named with --suite) against a target. With no "
+        "target URLs the embedded reference sandbox is started on a free loopback port. Every "
+        "option also reads an environment variable (shown in brackets).",
+    )
+    for option in options.OPTIONS:
+        run.add_argument(
+            option.flag, dest=option.dest, default=None, help=f"{option.help} [{option.env}]"
+        )
+    run.add_argument(
+        "--suite",
+        action="append",
+        choices=SUITES,
+        default=[],
+        help="run only this suite (repeatable)",
+    )
+    run.add_argument(
+        "--report",
+        default="reports/conformance.html",
+        help="HTML report path (default %(default)s)",
+    )
+    run.add_argument(
+        "--junitxml", default="reports/junit.xml", help="JUnit XML path (default %(default)s)"
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="list every test as it runs")
+    run.set_defaults(handler=command)
+
+
+class _ExitReason:
+    """Keeps the reason pytest was told to stop, to print it as the run's one line."""
+
+    reason: str | None = None
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.reason = str(getattr(excinfo.value, "msg", excinfo.value)).removeprefix(f"{PROG}: ")
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line equivalent to ``args``."""
+    argv = [str(suites_dir()), "-p", "no:cacheprovider", "-o", "junit_family=xunit2"]
+    # The package is imported before pytest starts, so pytest cannot rewrite its asserts;
+    # the harness judges through Expect, not assert, so the warning says nothing useful.
+    argv += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    argv += ["--html", args.report, "--self-contained-html", "--junitxml", args.junitxml]
+    argv += ["-v"] if args.verbose else ["-q"]
+    for option in options.OPTIONS:
+        value = getattr(args, option.dest)
+        if value is not None:
+            argv += [option.flag, str(value)]
+    for suite in args.suite:
+        argv += ["--suite", suite]
+    return argv
+
+
+def command(args: argparse.Namespace) -> int:
+    given = {option.dest: getattr(args, option.dest) for option in options.OPTIONS}
+    try:
+        options.resolve(given)
+    except options.OptionError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    for path in (args.report, args.junitxml):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    reason = _ExitReason()
+    code = int(pytest.main(pytest_args(args), plugins=[reason]))
+    if code not in EXIT_CODES:
+        print(
+            f"{PROG}: {reason.reason or f'the run could not be made (pytest exit code {code})'}",
+            file=sys.stderr,
+        )
+        return 2
+    verdict = "conformant" if code == 0 else "NOT conformant: at least one MUST requirement failed"
+    print(f"{PROG}: {verdict}. Reports: {args.report}, {args.junitxml}")
+    return EXIT_CODES[code]
