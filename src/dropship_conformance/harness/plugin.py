@@ -165,10 +165,11 @@ def _decide(item: pytest.Item, rep: pytest.TestReport, call: pytest.CallInfo) ->
             reason,
         )
         matrix.add(rid, report.Decision(item.nodeid, verdict, message))
-        rep.user_properties.append(("requirement", f"{rid} {verdict.value}"))
+        # junitxml reads the properties of the teardown report, made from the item's.
+        item.user_properties.append(("requirement", f"{rid} {verdict.value}"))
     warned = [c for c in judged.checks if c.verdict is Verdict.WARNED]
     if warned:
-        rep.user_properties.append(("warnings", "; ".join(c.requirement_id for c in warned)))
+        item.user_properties.append(("warnings", "; ".join(c.requirement_id for c in warned)))
     rep.requirement_verdicts = decisions
     extras = getattr(rep, "extras", [])
     html_extra = _pytest_html_extra()

@@ -1,0 +1,780 @@
+"""The named faults: each breaks one requirement of ``specs/requirements.yaml``.
+
+A fault is data: the requirement it breaks, the suites that must catch it, which requests it
+applies to, and how it rewrites them (see :class:`~dropship_conformance.faults.proxy.Rewrite`).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from dropship_conformance.faults.proxy import Call, HttpRequest, HttpResponse, Rewrite
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DS = "{urn:iQmetrix:dropship}"
+OTHER_SUPPLIER_TOKEN = "sandbox-supplier-14107"
+OTHER_COMPANY_TOKEN = "sandbox-company-33772"
+STATUS_NAMES = {
+    "PendingSupplier",
+    "Ordered",
+    "Shipped",
+    "BackOrdered",
+    "Error",
+    "NotAvailable",
+    "PartiallyShipped",
+    "Cancelled",
+    "Other",
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    requirement: str
+    suites: tuple[str, ...]
+    description: str
+    applies: Callable[[HttpRequest], bool]
+    rewrite: Rewrite
+
+
+# ----- which requests a fault applies to ---------------------------------------------------
+
+
+def _path(method: str, pattern: str) -> Callable[[HttpRequest], bool]:
+    compiled = re.compile(pattern)
+    return lambda r: r.method == method and compiled.search(r.path) is not None
+
+
+CURRENT = _path("GET", r"/Notifications$")
+PAGE = _path("GET", r"/Notifications/Pages\(")
+FEED = _path("GET", r"/Notifications")
+ORDER_STATUS = _path("PUT", r"/OrderStatusUpdate$")
+ITEM_STATUS = _path("PUT", r"/ItemStatusUpdate$")
+
+
+def _orders(method: str = "") -> Callable[[HttpRequest], bool]:
+    return lambda r: r.path.startswith("/orders/v1/") and (not method or r.method == method)
+
+
+def _dropship(r: HttpRequest) -> bool:
+    return r.path.startswith("/dropship/v1/")
+
+
+def _both(*tests: Callable[[HttpRequest], bool]) -> Callable[[HttpRequest], bool]:
+    return lambda r: any(test(r) for test in tests)
+
+
+# ----- how it rewrites ---------------------------------------------------------------------
+
+
+def _feed_edit(edit: Callable[[etree._Element], None]) -> Rewrite:
+    """Change a 200 Atom response's document in place."""
+
+    def response(_: HttpRequest, reply: HttpResponse) -> HttpResponse:
+        if reply.status != 200 or reply.media_type != "application/atom+xml":
+            return reply
+        root = reply.xml()
+        edit(root)
+        return reply.with_xml(root)
+
+    return Rewrite(response=response)
+
+
+def _entries(root: etree._Element) -> list[etree._Element]:
+    return root.findall(f"{ATOM}entry")
+
+
+def _remove_link(rel: str) -> Callable[[etree._Element], None]:
+    def edit(root: etree._Element) -> None:
+        for link in root.findall(f"{ATOM}link"):
+            if link.get("rel") == rel:
+                root.remove(link)
+
+    return edit
+
+
+def _reverse_entries(root: etree._Element) -> None:
+    entries = _entries(root)
+    for entry in entries:
+        root.remove(entry)
+    root.extend(reversed(entries))
+
+
+def _set_text(path: str, text: str) -> Callable[[etree._Element], None]:
+    def edit(root: etree._Element) -> None:
+        element = root.find(path)
+        if element is not None:
+            element.text = text
+
+    return edit
+
+
+def _duplicate_first_entry(root: etree._Element) -> None:
+    entries = _entries(root)
+    if entries:
+        root.append(copy.deepcopy(entries[0]))
+
+
+def _overfill(root: etree._Element) -> None:
+    entries = _entries(root)
+    for _ in range(51 - len(entries) if entries else 0):
+        clone = copy.deepcopy(entries[0])
+        clone.find(f"{ATOM}id").text = f"urn:uuid:{uuid.uuid4()}"
+        root.append(clone)
+
+
+def _drop_last_entry(root: etree._Element) -> None:
+    entries = _entries(root)
+    if entries:
+        root.remove(entries[-1])
+
+
+def _remove_first(tag: str) -> Callable[[etree._Element], None]:
+    def edit(root: etree._Element) -> None:
+        element = root.find(tag)
+        if element is not None:
+            root.remove(element)
+
+    return edit
+
+
+def _link_to_self(rel: str) -> Callable[[etree._Element], None]:
+    def edit(root: etree._Element) -> None:
+        self_link = next(
+            (lk.get("href") for lk in root.findall(f"{ATOM}link") if lk.get("rel") == "self"), None
+        )
+        for link in root.findall(f"{ATOM}link"):
+            if link.get("rel") == rel:
+                link.set("href", self_link or "")
+
+    return edit
+
+
+def _foreign_payload_namespace(_: HttpRequest, reply: HttpResponse) -> HttpResponse:
+    if reply.status != 200:
+        return reply
+    return reply.with_body(
+        reply.body.replace(b'xmlns="urn:iQmetrix:dropship"', b'xmlns="urn:example:other"')
+    )
+
+
+def _other_supplier_payload(root: etree._Element) -> None:
+    for supplier in root.iter(f"{DS}supplier-id"):
+        supplier.text = "99999"
+        return
+
+
+def _json_response(
+    edit: Callable[[object], object], *, statuses: tuple[int, ...] = (200, 201, 202)
+) -> Rewrite:
+    def response(_: HttpRequest, reply: HttpResponse) -> HttpResponse:
+        if reply.status not in statuses or reply.media_type != "application/json":
+            return reply
+        return reply.with_json(edit(reply.json()))
+
+    return Rewrite(response=response)
+
+
+def _each_object(edit: Callable[[dict], None]) -> Callable[[object], object]:
+    """Apply ``edit`` to a JSON object, every object of an array, and their ``Items``."""
+
+    def apply(value: object) -> object:
+        for obj in value if isinstance(value, list) else [value]:
+            if isinstance(obj, dict):
+                edit(obj)
+                for item in obj.get("Items") or []:
+                    edit(item)
+        return value
+
+    return apply
+
+
+def _field(name: str, new: Callable[[dict], object], when: Callable[[dict], bool] = lambda o: True):
+    def edit(obj: dict) -> None:
+        if name in obj and when(obj):
+            obj[name] = new(obj)
+
+    return _each_object(edit)
+
+
+def _status(code: int, *, when: tuple[int, ...], body: bytes = b"") -> Rewrite:
+    """Answer ``code`` instead of the statuses in ``when`` (whose body holds ``body``)."""
+
+    def response(_: HttpRequest, reply: HttpResponse) -> HttpResponse:
+        if reply.status in when and body in reply.body:
+            return HttpResponse(code, reply.headers, reply.body)
+        return reply
+
+    return Rewrite(response=response)
+
+
+def _message(old: str, new: str) -> Rewrite:
+    def response(_: HttpRequest, reply: HttpResponse) -> HttpResponse:
+        if reply.media_type == "application/json" and old.encode() in reply.body:
+            return reply.with_body(reply.body.replace(old.encode(), new.encode()))
+        return reply
+
+    return Rewrite(response=response)
+
+
+def _echo_request(status: int) -> Callable[[HttpRequest, Call], Awaitable[HttpResponse]]:
+    """Answer as if accepted, without asking the application: a lost write."""
+
+    async def handle(request: HttpRequest, call: Call) -> HttpResponse:
+        return HttpResponse(status, (("content-type", "application/json"),), request.body)
+
+    return handle
+
+
+async def _accept_refused(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    if reply.status == 400:
+        return HttpResponse(202, (("content-type", "application/json"),), request.body)
+    return reply
+
+
+def _known_status(request: HttpRequest) -> HttpRequest:
+    try:
+        body = request.json()
+    except ValueError:
+        return request
+    valid = STATUS_NAMES | set(range(9))
+    targets = [body, *body.get("ItemInformation", [])] if isinstance(body, dict) else []
+    for target in targets:
+        if isinstance(target, dict) and "Status" in target:
+            status = target["Status"]
+            if isinstance(status, bool) or status not in valid:
+                target["Status"] = "Other"
+    return request.with_json(body)
+
+
+def _id_from_uri(request: HttpRequest) -> HttpRequest:
+    match = re.search(r"/Orders\(([^)]*)\)", request.path)
+    try:
+        body = request.json()
+    except ValueError:
+        return request
+    if match and isinstance(body, dict) and "Id" in body:
+        body["Id"] = match.group(1)
+    return request.with_json(body)
+
+
+async def _first_item_only(request: HttpRequest, call: Call) -> HttpResponse:
+    try:
+        body = request.json()
+        kept = dict(body, ItemInformation=body["ItemInformation"][:1])
+    except (ValueError, KeyError, TypeError):
+        return await call(request)
+    reply = await call(request.with_json(kept))
+    return reply.with_body(request.body) if reply.status in (200, 202) else reply
+
+
+def _first_tracking_number_in_feed(root: etree._Element) -> None:
+    for tracking in root.iter(f"{DS}tracking-info"):
+        if tracking.text and "," in tracking.text:
+            tracking.text = tracking.text.split(",")[0]
+
+
+async def _state_machine_lenient(
+    request: HttpRequest, call: Call, only: str | None
+) -> HttpResponse:
+    reply = await call(request)
+    if reply.status != 409:
+        return reply
+    try:
+        state = request.json().get("State")
+    except (ValueError, AttributeError):
+        return reply
+    match = re.search(r"/Companies\((\d+)\)/(?:Orders|OrderFull)\(([^)]*)\)", request.path)
+    if state is None or match is None or (only is not None and state != only):
+        return reply
+    company, order_id = match.groups()
+    forced = HttpRequest("POST", f"/_sandbox/companies/{company}/orders/{order_id}/state", body=b"")
+    await call(forced.with_json({"State": state}).with_header("content-type", "application/json"))
+    return await call(
+        HttpRequest(
+            "GET", f"/orders/v1/Companies({company})/Orders({order_id})", headers=request.headers
+        )
+    )
+
+
+def _lenient(only: str | None) -> Rewrite:
+    return Rewrite(handle=lambda request, call: _state_machine_lenient(request, call, only))
+
+
+async def _process_without_billing(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    if reply.status == 400 and b"Billing Customer" in reply.body:
+        order_id = re.search(r"/Orders\(([^)]*)\)", request.path).group(1)
+        return reply.with_json({"Id": 1, "OrderId": order_id}, status=201)
+    return reply
+
+
+async def _filter_dropped_when_refused(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    if reply.status == 400 and "$filter" in request.params():
+        return await call(request.with_params({}))
+    return reply
+
+
+async def _expired_accepted(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    if reply.status == 409 and b'"Conflict"' in reply.body:
+        match = re.search(r"/Companies\((\d+)\)/(?:Orders|OrderFull)\(([^)]*)\)", request.path)
+        if match:
+            company, order_id = match.groups()
+            get = HttpRequest(
+                "GET",
+                f"/orders/v1/Companies({company})/Orders({order_id})",
+                headers=request.headers,
+            )
+            return await call(get)
+    return reply
+
+
+async def _other_company_visible(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    match = re.search(r"^/orders/v1/Companies\((\d+)\)(/.*)$", request.path)
+    if reply.status == 404 and match and match.group(1) != "33772":
+        other = HttpRequest(
+            request.method,
+            f"/orders/v1/Companies(33772){match.group(2)}",
+            request.query,
+            request.headers,
+            request.body,
+        ).with_header("authorization", f"Bearer {OTHER_COMPANY_TOKEN}")
+        found = await call(other)
+        return found if found.status < 400 else reply
+    return reply
+
+
+def _swap_token(pattern: str, token: str) -> Rewrite:
+    compiled = re.compile(pattern)
+
+    def request(r: HttpRequest) -> HttpRequest:
+        return r.with_header("authorization", f"Bearer {token}") if compiled.search(r.path) else r
+
+    return Rewrite(request=request)
+
+
+def _now_updated(root: etree._Element) -> None:
+    root.find(f"{ATOM}updated").text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def _page_not_validated(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    if reply.status == 400:
+        current = re.sub(r"/Pages\([^)]*\)$", "", request.path)
+        return await call(HttpRequest("GET", current, headers=request.headers))
+    return reply
+
+
+def _content_type(media_type: str, *, errors_only: bool = False) -> Rewrite:
+    def response(_: HttpRequest, reply: HttpResponse) -> HttpResponse:
+        if errors_only and reply.status < 400:
+            return reply
+        return reply.with_header("content-type", media_type)
+
+    return Rewrite(response=response)
+
+
+# ----- the table ----------------------------------------------------------------------------
+
+FAULTS: tuple[Fault, ...] = (
+    Fault(
+        "feed-served-as-text-xml",
+        "DS-FEED-001",
+        ("feed",),
+        "the feed answers Content-Type text/xml",
+        FEED,
+        _content_type("text/xml; charset=utf-8"),
+    ),
+    Fault(
+        "feed-entries-oldest-first",
+        "DS-FEED-008",
+        ("feed",),
+        "entries listed oldest first",
+        CURRENT,
+        _feed_edit(_reverse_entries),
+    ),
+    Fault(
+        "feed-updated-before-entries",
+        "DS-FEED-006",
+        ("feed",),
+        "feed updated set to 2000-01-01",
+        CURRENT,
+        _feed_edit(_set_text(f"{ATOM}updated", "2000-01-01T00:00:00Z")),
+    ),
+    Fault(
+        "feed-entry-id-not-uuid",
+        "DS-FEED-004",
+        ("feed",),
+        "first entry id is 000's malformed urn:uuid",
+        CURRENT,
+        _feed_edit(
+            _set_text(f"{ATOM}entry/{ATOM}id", "urn:uuid:gf456fd486-df4s56g-d45fdsf-f74ds8fds456fs")
+        ),
+    ),
+    Fault(
+        "feed-relative-id",
+        "DS-FEED-003",
+        ("feed",),
+        "feed id is a relative reference",
+        CURRENT,
+        _feed_edit(_set_text(f"{ATOM}id", "page-1")),
+    ),
+    Fault(
+        "feed-duplicate-entry",
+        "DS-FEED-005",
+        ("feed",),
+        "the first entry appears twice",
+        CURRENT,
+        _feed_edit(_duplicate_first_entry),
+    ),
+    Fault(
+        "feed-page-over-50",
+        "DS-FEED-009",
+        ("feed",),
+        "the current document holds 51 entries",
+        CURRENT,
+        _feed_edit(_overfill),
+    ),
+    Fault(
+        "feed-no-self-link",
+        "DS-FEED-010",
+        ("feed",),
+        "the current document lacks link rel=self",
+        CURRENT,
+        _feed_edit(_remove_link("self")),
+    ),
+    Fault(
+        "feed-foreign-payload-namespace",
+        "DS-FEED-011",
+        ("feed",),
+        "payloads in namespace urn:example:other",
+        CURRENT,
+        Rewrite(response=_foreign_payload_namespace),
+    ),
+    Fault(
+        "feed-missing-title",
+        "DS-FEED-013",
+        ("feed",),
+        "the feed has no atom:title",
+        CURRENT,
+        _feed_edit(_remove_first(f"{ATOM}title")),
+    ),
+    Fault(
+        "feed-other-suppliers-event",
+        "DS-FEED-016",
+        ("feed",),
+        "an entry carries supplier-id 99999",
+        CURRENT,
+        _feed_edit(_other_supplier_payload),
+    ),
+    Fault(
+        "archive-49-entries",
+        "DS-ARCH-001",
+        ("archive",),
+        "archive pages lose their oldest entry",
+        PAGE,
+        _feed_edit(_drop_last_entry),
+    ),
+    Fault(
+        "archive-changes-on-read",
+        "DS-ARCH-002",
+        ("archive",),
+        "archive updated is the time of the request",
+        PAGE,
+        _feed_edit(_now_updated),
+    ),
+    Fault(
+        "archive-next-link-to-itself",
+        "DS-ARCH-004",
+        ("archive",),
+        "next-archive points to the page itself",
+        PAGE,
+        _feed_edit(_link_to_self("next-archive")),
+    ),
+    Fault(
+        "current-without-prev-archive",
+        "DS-ARCH-009",
+        ("archive",),
+        "the current document drops prev-archive",
+        CURRENT,
+        _feed_edit(_remove_link("prev-archive")),
+    ),
+    Fault(
+        "page-id-not-validated",
+        "DS-ERR-002",
+        ("archive",),
+        "any PageId answers the current document",
+        PAGE,
+        Rewrite(handle=_page_not_validated),
+    ),
+    Fault(
+        "update-lost-write",
+        "DS-UPD-006",
+        ("full_shipment",),
+        "OrderStatusUpdate answers 202 but records nothing",
+        ORDER_STATUS,
+        Rewrite(handle=_echo_request(202)),
+    ),
+    Fault(
+        "update-answers-500",
+        "DS-UPD-001",
+        ("full_shipment",),
+        "an accepted OrderStatusUpdate answers 500",
+        ORDER_STATUS,
+        _status(500, when=(200, 202)),
+    ),
+    Fault(
+        "update-echo-without-tracking",
+        "DS-UPD-001",
+        ("full_shipment",),
+        "the echo drops TrackingInfo",
+        ORDER_STATUS,
+        _json_response(_field("TrackingInfo", lambda o: None)),
+    ),
+    Fault(
+        "update-accepts-unknown-status",
+        "DS-STAT-003",
+        ("errors",),
+        "unknown statuses are taken as Other",
+        _both(ORDER_STATUS, ITEM_STATUS),
+        Rewrite(request=_known_status),
+    ),
+    Fault(
+        "update-ignores-id-mismatch",
+        "DS-UPD-004",
+        ("errors",),
+        "the body Id is replaced by the URI's",
+        ORDER_STATUS,
+        Rewrite(request=_id_from_uri),
+    ),
+    Fault(
+        "item-update-drops-items",
+        "DS-EVT-006",
+        ("partial_shipment",),
+        "only the first ItemInformation is recorded",
+        ITEM_STATUS,
+        Rewrite(handle=_first_item_only),
+    ),
+    Fault(
+        "item-update-accepts-unknown-sku",
+        "DS-ITEM-005",
+        ("errors",),
+        "refused item updates answer 202",
+        ITEM_STATUS,
+        Rewrite(handle=_accept_refused),
+    ),
+    Fault(
+        "feed-keeps-first-tracking-number",
+        "DS-EVT-006",
+        ("partial_shipment",),
+        "the feed keeps only the first of comma-delimited tracking numbers",
+        FEED,
+        _feed_edit(_first_tracking_number_in_feed),
+    ),
+    Fault(
+        "orders-create-answers-200",
+        "ORD-CRT-001",
+        ("lifecycle",),
+        "POST Orders answers 200",
+        _orders("POST"),
+        _status(200, when=(201,)),
+    ),
+    Fault(
+        "orders-printable-id-missing",
+        "ORD-CRT-002",
+        ("lifecycle",),
+        "orders come back without PrintableId",
+        _orders(),
+        _json_response(_field("PrintableId", lambda o: None)),
+    ),
+    Fault(
+        "orders-expiry-ignores-hours",
+        "ORD-CRT-003",
+        ("lifecycle",),
+        "OrderExpiryDate equals CreatedDateUtc",
+        _orders(),
+        _json_response(_field("OrderExpiryDate", lambda o: o.get("CreatedDateUtc"))),
+    ),
+    Fault(
+        "orders-default-expiry-24",
+        "ORD-CRT-004",
+        ("lifecycle",),
+        "OrderExpiryHours 72 shows as 24",
+        _orders(),
+        _json_response(
+            _field("OrderExpiryHours", lambda o: 24, lambda o: o.get("OrderExpiryHours") == 72)
+        ),
+    ),
+    Fault(
+        "orders-cancel-from-any-state",
+        "ORD-STATE-002",
+        ("cancellation",),
+        "Cancelled is accepted from any state",
+        _orders("PUT"),
+        _lenient("Cancelled"),
+    ),
+    Fault(
+        "orders-any-transition",
+        "ORD-STATE-003",
+        ("lifecycle",),
+        "every manual transition is accepted",
+        _orders("PUT"),
+        _lenient(None),
+    ),
+    Fault(
+        "orders-process-without-billing",
+        "ORD-ERR-001",
+        ("errors",),
+        "Process without billing customer answers 201",
+        _path("POST", r"/Process$"),
+        Rewrite(handle=_process_without_billing),
+    ),
+    Fault(
+        "orders-filter-ignored",
+        "ORD-FLT-002",
+        ("lifecycle",),
+        "$filter is ignored",
+        _orders("GET"),
+        Rewrite(request=lambda r: r.with_params({}) if "$filter" in r.params() else r),
+    ),
+    Fault(
+        "orders-unsupported-filter-ignored",
+        "ORD-FLT-004",
+        ("errors",),
+        "an unsupported $filter lists everything",
+        _orders("GET"),
+        Rewrite(handle=_filter_dropped_when_refused),
+    ),
+    Fault(
+        "orders-ordertype-name-wrong",
+        "ORD-ENUM-002",
+        ("lifecycle",),
+        "OrderType always Sales",
+        _orders(),
+        _json_response(_field("OrderType", lambda o: "Sales")),
+    ),
+    Fault(
+        "orders-itemstatus-name-wrong",
+        "ORD-ENUM-004",
+        ("lifecycle",),
+        "ItemStatus New shows as Processed",
+        _orders(),
+        _json_response(
+            _field("ItemStatus", lambda o: "Processed", lambda o: o.get("ItemStatus") == "New")
+        ),
+    ),
+    Fault(
+        "orders-item-defaults-null",
+        "ORD-ITEM-003",
+        ("lifecycle",),
+        "item Cost 0 shows as null",
+        _orders(),
+        _json_response(_field("Cost", lambda o: None, lambda o: o.get("Cost") == 0)),
+    ),
+    Fault(
+        "orders-expired-accepted",
+        "ORD-ERR-006",
+        ("errors",),
+        "updates of an expired order answer 200",
+        _orders(),
+        Rewrite(handle=_expired_accepted),
+    ),
+    Fault(
+        "orders-other-company-visible",
+        "AUTH-004",
+        ("errors",),
+        "another company's order is served",
+        _orders(),
+        Rewrite(handle=_other_company_visible),
+    ),
+    Fault(
+        "auth-ignored",
+        "AUTH-001",
+        ("errors",),
+        "requests without a valid token are served",
+        _both(_dropship, _orders()),
+        Rewrite(request=lambda r: r.with_header("authorization", "Bearer sandbox-token")),
+    ),
+    Fault(
+        "dropship-other-suppliers-feed",
+        "AUTH-002",
+        ("errors",),
+        "another supplier's feed is served to this token",
+        FEED,
+        _swap_token(r"/Suppliers\(14107\)", OTHER_SUPPLIER_TOKEN),
+    ),
+    Fault(
+        "dropship-update-other-suppliers-order",
+        "AUTH-003",
+        ("errors",),
+        "another supplier's orders can be updated",
+        _both(ORDER_STATUS, ITEM_STATUS),
+        _swap_token(r"/Suppliers\(14107\)", OTHER_SUPPLIER_TOKEN),
+    ),
+    Fault(
+        "error-supplier-message",
+        "DS-ERR-001",
+        ("errors",),
+        "bad SupplierId answers another message",
+        _dropship,
+        _message("Cannot find supplier identifier in the uri", "Supplier not found"),
+    ),
+    Fault(
+        "error-invalid-token-403",
+        "DS-ERR-003",
+        ("errors",),
+        "an invalid token answers 403",
+        _dropship,
+        _status(403, when=(401,)),
+    ),
+    Fault(
+        "error-unknown-path-400",
+        "DS-ERR-004",
+        ("errors",),
+        "an unknown path answers 400",
+        lambda r: True,
+        _status(400, when=(404,), body=b'"Not found"'),
+    ),
+    Fault(
+        "error-entity-message",
+        "ORD-ERR-003",
+        ("errors",),
+        "Entity is not related to company is reworded",
+        _orders(),
+        _message("Entity is not related to company", "Invalid entity"),
+    ),
+    Fault(
+        "error-order-not-found-500",
+        "ORD-ERR-005",
+        ("errors",),
+        "an unknown order answers 500",
+        _orders(),
+        _status(500, when=(404,)),
+    ),
+    Fault(
+        "error-body-text-plain",
+        "HTTP-001",
+        ("errors",),
+        "error bodies are served as text/plain",
+        _both(_dropship, _orders()),
+        _content_type("text/plain", errors_only=True),
+    ),
+)
+
+
+def fault(name: str) -> Fault:
+    for candidate in FAULTS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no fault named {name!r}")
