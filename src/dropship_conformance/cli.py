@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from . import __version__
+from . import __version__, validate
 from .harness import run
 
 PROG = "dropship-conformance"
@@ -33,7 +33,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
             f"  Dropship (Supplier Orders) API: {base_url}{DROPSHIP_BASE}",
             f"  Orders API:                     {base_url}{ORDERS_BASE}",
             f"  Test-control API:               {base_url}{CONTROL_BASE}  (no token; see /info)",
-            f"  Database:                       {args.db}",
+            f"  Database:                       {args.db} (synchronous={args.sync})",
             "  Tokens (Authorization: Bearer <token>):",
         ]
         for token in info["identities"]:
@@ -50,12 +50,34 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         print("\n".join(lines), flush=True)
 
     try:
-        serve_forever(args.host, args.port, args.db, log_level=args.log_level, on_ready=banner)
+        serve_forever(
+            args.host,
+            args.port,
+            args.db,
+            log_level=args.log_level,
+            synchronous=args.sync,
+            on_ready=banner,
+        )
     except PortInUse as exc:
         raise CommandError(str(exc)) from None
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _cmd_faults(args: argparse.Namespace) -> int:
+    from .faults.catalogue import FAULTS
+    from .faults.kill import main as kill_main
+
+    if args.list:
+        for fault in FAULTS:
+            suites = ",".join(fault.suites)
+            print(f"{fault.name:<40} {fault.requirement:<14} {suites:<18} {fault.description}")
+        return 0
+    unknown = set(args.names) - {fault.name for fault in FAULTS}
+    if unknown:
+        raise CommandError(f"no such fault: {', '.join(sorted(unknown))} (see --list)")
+    return kill_main(args.names)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -87,6 +109,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "throw-away sandbox (default %(default)s in the working directory)",
     )
     sandbox.add_argument(
+        "--sync",
+        default="normal",
+        choices=["normal", "full"],
+        help="SQLite synchronous mode: normal survives a killed or restarted process; full "
+        "also an OS crash or power loss, at one fsync per write (default %(default)s)",
+    )
+    sandbox.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
@@ -94,6 +123,17 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(handler=_cmd_sandbox)
     run.add_parser(sub)
+    validate.add_parser(sub)
+    faults = sub.add_parser(
+        "faults",
+        help="run the harness against deliberately broken sandboxes and print the kill table",
+        description="Each named fault wraps a fresh sandbox and breaks one requirement; the "
+        "harness must fail on it with that requirement's id. A baseline run with no fault must "
+        "pass. Exit code 0 only when every fault is killed and the baseline passes.",
+    )
+    faults.add_argument("names", nargs="*", help="faults to run (default: all)")
+    faults.add_argument("--list", action="store_true", help="list the faults and exit")
+    faults.set_defaults(handler=_cmd_faults)
     return parser
 
 
