@@ -148,24 +148,34 @@ def walk(fetch: Fetch, current_url: str, *, max_pages: int = 100_000) -> WalkRes
                 f"{page.url}: holds an entry updated {page.newest.isoformat()}, newer than the "
                 f"oldest entry {newer.oldest.isoformat()} of the newer page {newer.url}",
             )
-        _count_entries(document, page.url, result)
+        if not _count_entries(document, page.url, result):
+            result.judge(
+                "DS-ARCH-004", f"{page.url}: prev-archive leads back to a page already walked"
+            )
+            return result
         newer = page
     result.oldest_url = newer.url
-    _walk_forward(fetch, newer, result, max_pages)
+    # Forward there are as many steps as archives were walked back; more means a loop.
+    _walk_forward(fetch, newer, result, result.archives)
     return result
 
 
-def _count_entries(document: FeedDocument, url: str, result: WalkResult) -> None:
+def _count_entries(document: FeedDocument, url: str, result: WalkResult) -> bool:
+    """Count the page's entries; False when every one of them was seen before (a loop)."""
+    fresh = 0
     for entry in document.entries:
         result.entries += 1
-        if entry.id is not None and not result.saw(entry.id):
+        if entry.id is None or result.saw(entry.id):
+            fresh += 1
+        else:
             result.judge("DS-ARCH-005", f"{url}: entry {entry.id} was already seen on a newer page")
+    return fresh > 0 or not document.entries
 
 
-def _walk_forward(fetch: Fetch, oldest: _Seen, result: WalkResult, max_pages: int) -> None:
+def _walk_forward(fetch: Fetch, oldest: _Seen, result: WalkResult, max_steps: int) -> None:
     """From the oldest archive back to the current document through next-archive."""
     older, steps = oldest, 0
-    while older.next is not None and steps <= max_pages:
+    while older.next is not None and steps <= max_steps:
         steps += 1
         reply = fetch(older.next)
         if reply.status != 200:
