@@ -203,13 +203,12 @@ def judge_refusal(
     The message is judged by the last rule, the one whose row documents it.
     """
     holds = reply.status == status if status is not None else 400 <= reply.status < 500
-    for requirement_id in rules:
-        expect.that(
-            requirement_id,
-            holds,
-            expected=f"HTTP {status}" if status is not None else "a 4xx refusal",
-            found=describe(reply),
-        )
+    expect.all_hold(
+        rules,
+        holds,
+        expected=f"HTTP {status}" if status is not None else "a 4xx refusal",
+        found=describe(reply),
+    )
     if not 400 <= reply.status < 500:
         return
     body = judge_error_body(expect, reply, operation)

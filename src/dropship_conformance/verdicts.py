@@ -69,6 +69,22 @@ class Expect:
         self.checks.append(Check(requirement_id, Verdict.WARNED, message))
         return False
 
+    def all_hold(
+        self, requirement_ids: tuple[str, ...], holds: bool, *, expected: str, found: str
+    ) -> bool:
+        """``that`` for several requirements one observation decides: every id gets its verdict
+        before a failed MUST ends the test, so each is reported, not only the first."""
+        failures = []
+        for requirement_id in requirement_ids:
+            try:
+                self.that(requirement_id, holds, expected=expected, found=found)
+            except RequirementFailed as failure:
+                failures.append(failure)
+        if failures:
+            ids = ", ".join(f.requirement_id for f in failures)
+            raise RequirementFailed(failures[0].requirement_id, f"[{ids}] " + str(failures[0]))
+        return holds
+
     def equal(self, requirement_id: str, found: object, expected: object, *, what: str) -> bool:
         """Shorthand for ``that`` comparing two values by equality (JSON by value)."""
         return self.that(

@@ -246,7 +246,8 @@ def _known_status(request: HttpRequest) -> HttpRequest:
     except ValueError:
         return request
     valid = STATUS_NAMES | set(range(9))
-    targets = [body, *body.get("ItemInformation", [])] if isinstance(body, dict) else []
+    items = body.get("ItemInformation") if isinstance(body, dict) else None
+    targets = [body, *(items if isinstance(items, list) else [])] if isinstance(body, dict) else []
     for target in targets:
         if isinstance(target, dict) and "Status" in target:
             status = target["Status"]
@@ -536,7 +537,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "update-echo-without-tracking",
-        "DS-UPD-001",
+        "DS-TRK-001",
         ("full_shipment",),
         "the echo drops TrackingInfo",
         ORDER_STATUS,
