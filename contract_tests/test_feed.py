@@ -22,8 +22,15 @@ CURRENT_CHECKS = [check for check in rules.CHECKS if "current" in check.roles]
 
 @pytest.fixture(scope="module")
 def current_feed(dropship: DropshipClient, testdata: TestData) -> Reply:
-    """The current document, after making sure it holds at least one order-created."""
-    testdata.new_order()
+    """The current document, with a fresh order-created in it where the target allows one.
+
+    The feed rules hold for any feed, so a target where no order can be made is judged on the
+    feed it has rather than skipped.
+    """
+    try:
+        testdata.new_order()
+    except pytest.skip.Exception:
+        pass
     return dropship.notifications()
 
 
