@@ -28,7 +28,9 @@ class PortInUse(Exception):
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (port 0 = any free port)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY on accepted connections
+    # only then, and without it every response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -143,6 +145,7 @@ def serve_forever(
     db_path: str,
     *,
     log_level: str = "info",
+    synchronous: str = "normal",
     on_ready: Callable[[str, Store], None] | None = None,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (the CLI's ``sandbox`` command).
@@ -150,7 +153,7 @@ def serve_forever(
     Raises PortInUse before anything starts when host:port cannot be bound.
     """
     sock = bind_socket(host, port)
-    store = Store(db_path)
+    store = Store(db_path, synchronous=synchronous)
     try:
         server = make_server(
             store,

@@ -1,0 +1,390 @@
+"""Dropship orders and their feed events: creation, status updates, and the Orders link.
+
+A dropship order is stored as the ``order-created`` payload model (dict keyed by the feed's
+element names, immutable once created) plus a mutable per-item state (status, tracking).
+Every change appends an event to the supplier's feed in the caller's transaction, so the
+order, its event and (ASSUME-ORDERS-TO-DROPSHIP) the Orders API items always agree.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from . import enums
+from .clock import atom_time
+from .store import NewEvent, dumps
+
+if TYPE_CHECKING:
+    from .store import Directory, Store
+
+PENDING = "PendingSupplier"  # 002 §Order Statuses: the status of a new dropship order
+
+# OrderStatusUpdate / ItemInformation field -> item-information element (000 §OrderStatusUpdated).
+UPDATE_FIELDS: dict[str, str] = {
+    "Info": "info",
+    "Message": "message",
+    "ReferenceName": "reference-name",
+    "ReferenceValue": "reference-value",
+    "ShippingProvider": "shipping-provider",
+    "TrackingInfo": "tracking-info",
+}
+
+
+def decimal_text(value: Any) -> str:
+    """A JSON number or numeric string as xs:decimal text (no exponent)."""
+    number = Decimal(str(value))
+    text = format(number, "f")
+    return text
+
+
+def store_address(directory: Directory, location_id: int) -> dict[str, Any]:
+    """A store's shipping address: its name as business-name (001), type "Store" (002)."""
+    address = directory.location_address[location_id]
+    out = {
+        "address-id": address["address-id"],
+        "business-name": directory.location_name[location_id],
+    }
+    out.update({key: value for key, value in address.items() if key != "address-id"})
+    return out
+
+
+def normalize_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """order-item models in the element order of the 000/001 examples."""
+    return [
+        {
+            "catalog-id": str(item["catalog-id"]),
+            "description": str(item.get("description") or ""),
+            "quantity": int(item["quantity"]),
+            "selling-price": decimal_text(item.get("selling-price", 0)),
+            "sku": str(item["sku"]),
+        }
+        for item in items
+    ]
+
+
+def create_dropship_order(
+    store: Store,
+    conn: sqlite3.Connection,
+    now: datetime,
+    *,
+    supplier_id: int,
+    company_id: int,
+    location_id: int,
+    po_reference: str,
+    printable_id: str,
+    ship_to_store: bool,
+    shipping_entity_id: int,
+    shipping_address: dict[str, Any],
+    shipping_customer: dict[str, Any],
+    shipping_method: str,
+    items: list[dict[str, Any]],
+    order_id: str | None = None,
+    source_order_id: str | None = None,
+    orders_item_ids: list[str | None] | None = None,
+) -> dict[str, Any]:
+    """Store a new dropship order (PendingSupplier) and append its order-created event."""
+    order_id = order_id or str(uuid.uuid4())
+    model = {
+        "items": normalize_items(items),
+        "order-id": order_id,
+        "seller": {
+            "company-id": company_id,
+            "location-id": location_id,
+            "po-reference": po_reference,
+            "printable-id": printable_id,
+        },
+        "ship-to-store": ship_to_store,
+        # 001: "If shipped to store, Location identifier of store selected, otherwise 0"
+        "shipping-entity-id": shipping_entity_id if ship_to_store else 0,
+        "shipping-address": shipping_address,
+        "shipping-customer": shipping_customer,
+        "shipping-method": shipping_method,
+        "supplier-id": supplier_id,
+    }
+    item_state = None
+    if orders_item_ids is not None:
+        item_state = dumps([_initial_state(orders_item_id) for orders_item_id in orders_item_ids])
+    store.insert_ds_orders(
+        conn,
+        [
+            (
+                order_id,
+                supplier_id,
+                company_id,
+                PENDING,
+                dumps(model),
+                item_state,
+                source_order_id,
+                atom_time(now),
+            )
+        ],
+    )
+    store.append_events(conn, supplier_id, [NewEvent("created", order_id, None)], atom_time(now))
+    return model
+
+
+def create_synthetic_orders(
+    store: Store,
+    conn: sqlite3.Connection,
+    now: datetime,
+    supplier_id: int,
+    count: int,
+) -> list[str]:
+    """Create ``count`` small dropship orders and their order-created events, fast.
+
+    Built for the control API (archives of 100,000 entries in seconds): the payload JSON is
+    produced by substituting ids into one serialized template.
+    """
+    directory = store.directory
+    company_id = min(directory.companies)
+    company = directory.companies[company_id]
+    location_id = company["locations"][0]["id"]
+    customer_entry = company["customers"][0]
+    template = {
+        "items": [
+            {
+                "catalog-id": "@CATALOG@",
+                "description": "Synthetic item",
+                "quantity": 1,
+                "selling-price": "10.00",
+                "sku": "@SKU@",
+            }
+        ],
+        "order-id": "@ORDER@",
+        "seller": {
+            "company-id": company_id,
+            "location-id": location_id,
+            "po-reference": "@PO@",
+            "printable-id": "@PO@",
+        },
+        "ship-to-store": False,
+        "shipping-entity-id": 0,
+        "shipping-address": customer_entry["addresses"][0],
+        "shipping-customer": customer_entry["customer"],
+        "shipping-method": "1",
+        "supplier-id": supplier_id,
+    }
+    text = dumps(template)
+    created = atom_time(now)
+    start = store.next_counter(conn, "synthetic_seq")
+    conn.execute(
+        "INSERT OR REPLACE INTO meta VALUES('synthetic_seq', ?)", (str(start + count - 1),)
+    )
+    catalog_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "dropship-sandbox:synthetic-item"))
+    text = text.replace("@CATALOG@", catalog_id)
+    order_rows = []
+    events = []
+    ids = []
+    for n in range(start, start + count):
+        order_id = str(uuid.uuid4())
+        ids.append(order_id)
+        data = (
+            text.replace("@ORDER@", order_id)
+            .replace("@SKU@", f"SYN-{n:07d}")
+            .replace("@PO@", f"SYN{n:07d}")
+        )
+        order_rows.append((order_id, supplier_id, company_id, PENDING, data, None, None, created))
+        events.append(NewEvent("created", order_id, None))
+    store.insert_ds_orders(conn, order_rows)
+    store.append_events(conn, supplier_id, events, created)
+    return ids
+
+
+def _initial_state(orders_item_id: str | None = None) -> dict[str, Any]:
+    state: dict[str, Any] = {"status": PENDING}
+    for element in UPDATE_FIELDS.values():
+        state[element] = None
+    state["orders-item-id"] = orders_item_id
+    return state
+
+
+def order_items(row: sqlite3.Row) -> list[dict[str, Any]]:
+    """The order-item models of a stored dropship order."""
+    return json.loads(row["data"])["items"]
+
+
+def item_states(row: sqlite3.Row, model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-item state of a stored order (default: PendingSupplier, nothing tracked)."""
+    if row["item_state"]:
+        return json.loads(row["item_state"])
+    return [_initial_state() for _ in model["items"]]
+
+
+def order_view(store: Store, conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    """The control API's view of a dropship order: payload, status, items, updates."""
+    model = json.loads(row["data"])
+    states = item_states(row, model)
+    return {
+        "id": row["id"],
+        "order-id": row["id"],
+        "supplier-id": row["supplier_id"],
+        "status": row["status"],
+        "created": row["created"],
+        "source-order-id": row["source_order_id"],
+        "order-created": model,
+        "item-status": [
+            {"sku": item["sku"], **state}
+            for item, state in zip(model["items"], states, strict=True)
+        ],
+        "updates": store.ds_updates(conn, row["id"]),
+    }
+
+
+def apply_order_status_update(
+    store: Store,
+    conn: sqlite3.Connection,
+    now: datetime,
+    row: sqlite3.Row,
+    body: dict[str, Any],
+    status: str,
+) -> None:
+    """OrderStatusUpdate: every item takes the status; one item-information per item."""
+    model = json.loads(row["data"])
+    states = item_states(row, model)
+    event_items = []
+    for item, state in zip(model["items"], states, strict=True):
+        state["status"] = status
+        for field, element in UPDATE_FIELDS.items():
+            if body.get(field) is not None:
+                state[element] = body[field]
+        event_items.append(
+            _item_information(item, status, body, quantity=item["quantity"], catalog_id=None)
+        )
+    _finish_update(
+        store, conn, now, row, model, states, status, "OrderStatusUpdate", body, event_items
+    )
+    for item, state in zip(model["items"], states, strict=True):
+        _propagate(store, conn, state, status, body.get("TrackingInfo"), item["quantity"])
+
+
+def apply_item_status_update(
+    store: Store,
+    conn: sqlite3.Connection,
+    now: datetime,
+    row: sqlite3.Row,
+    body: dict[str, Any],
+    statuses: list[str],
+) -> None:
+    """ItemStatusUpdate: the named items take their statuses; the event lists the items sent."""
+    model = json.loads(row["data"])
+    states = item_states(row, model)
+    by_sku: dict[str, list[int]] = {}
+    for index, item in enumerate(model["items"]):
+        by_sku.setdefault(item["sku"], []).append(index)
+    event_items = []
+    touched: list[tuple[int, str, dict[str, Any]]] = []
+    for info, status in zip(body["ItemInformation"], statuses, strict=True):
+        indexes = by_sku[info["Sku"]]
+        first = model["items"][indexes[0]]
+        for index in indexes:
+            state = states[index]
+            state["status"] = status
+            for field, element in UPDATE_FIELDS.items():
+                if info.get(field) is not None:
+                    state[element] = info[field]
+            touched.append((index, status, info))
+        quantity = info.get("Quantity")
+        event_items.append(
+            _item_information(
+                first,
+                status,
+                info,
+                quantity=first["quantity"] if quantity is None else quantity,
+                catalog_id=info.get("CatalogId"),
+            )
+        )
+    distinct = {state["status"] for state in states}
+    order_status = distinct.pop() if len(distinct) == 1 else row["status"]
+    _finish_update(
+        store, conn, now, row, model, states, order_status, "ItemStatusUpdate", body, event_items
+    )
+    for index, status, info in touched:
+        quantity = info.get("Quantity")
+        if quantity is None:
+            quantity = model["items"][index]["quantity"]
+        _propagate(store, conn, states[index], status, info.get("TrackingInfo"), quantity)
+
+
+def _item_information(
+    item: dict[str, Any],
+    status: str,
+    sent: dict[str, Any],
+    *,
+    quantity: int,
+    catalog_id: str | None,
+) -> dict[str, Any]:
+    """An item-information model in the element order of the 000 examples."""
+    return {
+        "catalog-id": catalog_id or item["catalog-id"],
+        "info": sent.get("Info"),
+        "message": sent.get("Message"),
+        "quantity": quantity,
+        "reference-name": sent.get("ReferenceName"),
+        "reference-value": sent.get("ReferenceValue"),
+        "shipping-provider": sent.get("ShippingProvider"),
+        "sku": item["sku"],
+        "status": status,
+        "tracking-info": sent.get("TrackingInfo"),
+    }
+
+
+def _finish_update(
+    store: Store,
+    conn: sqlite3.Connection,
+    now: datetime,
+    row: sqlite3.Row,
+    model: dict[str, Any],
+    states: list[dict[str, Any]],
+    order_status: str,
+    kind: str,
+    body: dict[str, Any],
+    event_items: list[dict[str, Any]],
+) -> None:
+    store.set_ds_order_state(conn, row["id"], order_status, states)
+    store.log_update(conn, row["id"], kind, body, atom_time(now))
+    payload = {
+        "company-id": model["seller"]["company-id"],
+        "items": event_items,
+        "order-id": row["id"],
+        "supplier-id": row["supplier_id"],
+    }
+    store.append_events(
+        conn, row["supplier_id"], [NewEvent("status", row["id"], dumps(payload))], atom_time(now)
+    )
+
+
+def _propagate(
+    store: Store,
+    conn: sqlite3.Connection,
+    state: dict[str, Any],
+    status: str,
+    tracking: str | None,
+    quantity: int,
+) -> None:
+    """Show a supplier update on the Orders API item it came from (ASSUME-ORDERS-TO-DROPSHIP).
+
+    The status maps by meaning (DS_TO_ORDERS_ITEM_STATUS); TrackingInformation becomes one
+    entry per comma-delimited tracking number (001 §Multiple Shiments). What is sent replaces
+    what was there: keeping earlier numbers is the client's duty (001).
+    """
+    item_id = state.get("orders-item-id")
+    if not item_id:
+        return
+    item = store.get_item(conn, item_id)
+    if item is None:
+        return
+    status_id = enums.DS_TO_ORDERS_ITEM_STATUS.get(status)
+    if status_id is not None:
+        item["ItemStatusId"] = status_id
+        item["ItemStatus"] = enums.ITEM_STATUSES[status_id][1]
+    if tracking is not None:
+        numbers = [part.strip() for part in tracking.split(",") if part.strip()]
+        item["TrackingInformation"] = [
+            {"Quantity": quantity, "TrackingNumber": number} for number in numbers
+        ]
+    store.save_item(conn, item)

@@ -1,0 +1,617 @@
+"""SQLite persistence of the sandbox: every piece of state, so a restart loses nothing.
+
+One connection guarded by one lock: writers are serialized (the feed's 50-entry paging is
+a read-modify-write that must not interleave), and a write transaction commits before the
+handler answers, so an acknowledged request survives a killed or restarted process (WAL
+journal). ``synchronous`` is SQLite's setting: "normal" (default) is safe against a process
+crash, "full" also against an operating-system crash or power loss, at one fsync per
+write (about 5 ms each on a typical VM disk). ``":memory:"`` gives a private throw-away
+database for tests.
+
+The seeded directory (suppliers, companies, locations, customers, tokens) changes only on
+reset, so it is also mirrored in memory for cheap per-request lookups.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import seed
+from .clock import Clock
+
+SCHEMA_VERSION = "1"
+SYNCHRONOUS = ("normal", "full")
+PAGE_SIZE = (
+    50  # 000 §Order Feed, 001, 002 §Step 2: "Each page of the feed will contain up to 50 events"
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS suppliers(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS companies(
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens(
+    token TEXT PRIMARY KEY, suppliers TEXT NOT NULL, companies TEXT NOT NULL, description TEXT);
+CREATE TABLE IF NOT EXISTS pages(
+    id TEXT PRIMARY KEY, supplier_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0, count INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL,
+    UNIQUE(supplier_id, seq));
+CREATE UNIQUE INDEX IF NOT EXISTS pages_current ON pages(supplier_id) WHERE archived = 0;
+CREATE TABLE IF NOT EXISTS entries(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, supplier_id INTEGER NOT NULL, page_id TEXT NOT NULL,
+    entry_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, published TEXT NOT NULL,
+    updated TEXT NOT NULL, order_id TEXT NOT NULL, payload TEXT);
+CREATE INDEX IF NOT EXISTS entries_page ON entries(page_id, seq);
+CREATE INDEX IF NOT EXISTS entries_supplier ON entries(supplier_id, seq);
+CREATE TABLE IF NOT EXISTS ds_orders(
+    id TEXT PRIMARY KEY, supplier_id INTEGER NOT NULL, company_id INTEGER NOT NULL,
+    status TEXT NOT NULL, data TEXT NOT NULL, item_state TEXT, source_order_id TEXT,
+    created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ds_orders_source ON ds_orders(source_order_id);
+CREATE TABLE IF NOT EXISTS ds_updates(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, kind TEXT NOT NULL,
+    body TEXT NOT NULL, received TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ds_updates_order ON ds_updates(order_id, seq);
+CREATE TABLE IF NOT EXISTS orders(
+    id TEXT PRIMARY KEY, company_id INTEGER NOT NULL, state TEXT NOT NULL,
+    entity_id INTEGER NOT NULL, printable_id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_company ON orders(company_id);
+CREATE TABLE IF NOT EXISTS order_items(
+    id TEXT PRIMARY KEY, order_id TEXT NOT NULL, position INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS order_items_order ON order_items(order_id, position);
+"""
+
+TABLES = [
+    "meta",
+    "suppliers",
+    "companies",
+    "tokens",
+    "pages",
+    "entries",
+    "ds_orders",
+    "ds_updates",
+    "orders",
+    "order_items",
+]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a bearer token may act as."""
+
+    token: str
+    suppliers: frozenset[int]
+    companies: frozenset[int]
+    description: str = ""
+
+
+@dataclass
+class Directory:
+    """In-memory mirror of the seeded world (changes only on reset)."""
+
+    suppliers: dict[int, str] = field(default_factory=dict)
+    companies: dict[int, dict[str, Any]] = field(default_factory=dict)
+    location_company: dict[int, int] = field(default_factory=dict)
+    location_address: dict[int, dict[str, Any]] = field(default_factory=dict)
+    location_name: dict[int, str] = field(default_factory=dict)
+    customer_company: dict[str, int] = field(default_factory=dict)
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    customer_addresses: dict[str, list[str]] = field(default_factory=dict)
+    addresses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    employees: dict[int, set[int]] = field(default_factory=dict)
+    tokens: dict[str, Identity] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append to a supplier's feed."""
+
+    kind: str  # "created" | "status"
+    order_id: str
+    payload: str | None  # JSON payload model; None for "created" (read from ds_orders.data)
+
+
+@dataclass(frozen=True)
+class PageRow:
+    id: str
+    supplier_id: int
+    seq: int
+    archived: bool
+    count: int
+    created: str
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    """The sandbox database. Use ``write()`` for a transaction, ``read()`` for queries."""
+
+    def __init__(self, path: str = ":memory:", synchronous: str = "normal") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA busy_timeout = 10000")
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        self._conn.executescript(SCHEMA)
+        self.directory = Directory()
+        self.clock = Clock()
+        self.generation = 0  # bumped by reset, so caches keyed on it go stale
+        with self.write() as conn:
+            seeded = conn.execute("SELECT value FROM meta WHERE key = 'seeded'").fetchone()
+            if seeded is None:
+                self._seed(conn)
+        self._load()
+
+    # ---- transactions -------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A serialized write transaction; committed when the block ends without error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """Serialized reads (the connection is shared between threads)."""
+        with self._lock:
+            yield self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # ---- seed, reset, directory --------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the seeded state: every order, event and clock offset is dropped."""
+        with self.write() as conn:
+            for table in TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM sqlite_sequence")
+            self._seed(conn)
+        self._load()
+
+    def _seed(self, conn: sqlite3.Connection) -> None:
+        from .dropship_model import create_dropship_order, store_address  # model uses the store
+
+        conn.execute("INSERT OR REPLACE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES('clock_offset', '0')")
+        conn.execute("INSERT OR REPLACE INTO meta VALUES('process_seq', '0')")
+        for supplier in seed.SUPPLIERS:
+            conn.execute("INSERT INTO suppliers VALUES(?, ?)", (supplier["id"], supplier["name"]))
+        for company in seed.COMPANIES:
+            conn.execute(
+                "INSERT INTO companies VALUES(?, ?, ?)",
+                (company["id"], company["name"], _dumps(company)),
+            )
+        for token in seed.TOKENS:
+            conn.execute(
+                "INSERT INTO tokens VALUES(?, ?, ?, ?)",
+                (
+                    token["token"],
+                    _dumps(token["suppliers"]),
+                    _dumps(token["companies"]),
+                    token["description"],
+                ),
+            )
+        conn.execute("INSERT OR REPLACE INTO meta VALUES('seeded', '1')")
+        # The seed orders need the directory (addresses, customers) to build their payloads.
+        self.directory = self._read_directory(conn)
+        now = Clock(0.0).now()
+        for spec in seed.DROPSHIP_ORDERS:
+            directory = self.directory
+            if spec.get("ship-to-store"):
+                address = store_address(directory, spec["shipping-entity-id"])
+            else:
+                address = directory.addresses[spec["address-id"]]
+            create_dropship_order(
+                self,
+                conn,
+                now,
+                supplier_id=spec["supplier-id"],
+                order_id=spec["order-id"],
+                company_id=spec["company-id"],
+                location_id=spec["location-id"],
+                po_reference=spec["po-reference"],
+                printable_id=spec["printable-id"],
+                ship_to_store=bool(spec.get("ship-to-store")),
+                shipping_entity_id=int(spec.get("shipping-entity-id", 0)),
+                shipping_address=address,
+                shipping_customer=directory.customers[spec["customer-id"]],
+                shipping_method=spec["shipping-method"],
+                items=spec["items"],
+            )
+
+    def _read_directory(self, conn: sqlite3.Connection) -> Directory:
+        d = Directory()
+        for row in conn.execute("SELECT id, name FROM suppliers"):
+            d.suppliers[row["id"]] = row["name"]
+        for row in conn.execute("SELECT id, data FROM companies"):
+            company = json.loads(row["data"])
+            d.companies[row["id"]] = company
+            d.employees[row["id"]] = set(company.get("employees", []))
+            for location in company.get("locations", []):
+                d.location_company[location["id"]] = row["id"]
+                d.location_address[location["id"]] = location["address"]
+                d.location_name[location["id"]] = location["name"]
+            for entry in company.get("customers", []):
+                customer = entry["customer"]
+                cid = customer["customer-id"]
+                d.customers[cid] = customer
+                d.customer_company[cid] = row["id"]
+                d.customer_addresses[cid] = []
+                for address in entry.get("addresses", []):
+                    d.addresses[address["address-id"]] = address
+                    d.customer_addresses[cid].append(address["address-id"])
+        for row in conn.execute("SELECT * FROM tokens"):
+            d.tokens[row["token"]] = Identity(
+                token=row["token"],
+                suppliers=frozenset(json.loads(row["suppliers"])),
+                companies=frozenset(json.loads(row["companies"])),
+                description=row["description"] or "",
+            )
+        return d
+
+    def _load(self) -> None:
+        with self.read() as conn:
+            self.directory = self._read_directory(conn)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
+            self.clock.offset_seconds = float(row["value"]) if row else 0.0
+        self.generation += 1
+
+    # ---- clock --------------------------------------------------------------------------
+
+    def advance_clock(self, hours: float) -> None:
+        with self.write() as conn:
+            offset = self.clock.offset_seconds + hours * 3600.0
+            conn.execute("INSERT OR REPLACE INTO meta VALUES('clock_offset', ?)", (repr(offset),))
+        self.clock.offset_seconds = offset
+
+    def next_counter(self, conn: sqlite3.Connection, key: str) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        value = (int(row["value"]) if row else 0) + 1
+        conn.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, str(value)))
+        return value
+
+    # ---- feed ----------------------------------------------------------------------------
+
+    def _current_page(self, conn: sqlite3.Connection, supplier_id: int) -> PageRow | None:
+        row = conn.execute(
+            "SELECT * FROM pages WHERE supplier_id = ? AND archived = 0", (supplier_id,)
+        ).fetchone()
+        return _page(row) if row else None
+
+    def current_page(self, supplier_id: int, now_text: str) -> PageRow:
+        """The supplier's current page; created (empty) if the supplier has none yet."""
+        with self.read() as conn:
+            page = self._current_page(conn, supplier_id)
+        if page is not None:
+            return page
+        with self.write() as conn:
+            page = self._current_page(conn, supplier_id)
+            if page is None:
+                page = self._new_page(conn, supplier_id, 0, now_text)
+            return page
+
+    def _new_page(
+        self, conn: sqlite3.Connection, supplier_id: int, seq: int, now_text: str
+    ) -> PageRow:
+        page_id = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO pages(id, supplier_id, seq, archived, count, created)"
+            " VALUES(?, ?, ?, 0, 0, ?)",
+            (page_id, supplier_id, seq, now_text),
+        )
+        return PageRow(page_id, supplier_id, seq, False, 0, now_text)
+
+    def append_events(
+        self,
+        conn: sqlite3.Connection,
+        supplier_id: int,
+        events: Sequence[NewEvent],
+        now_text: str,
+    ) -> list[str]:
+        """Append events (oldest first) inside the caller's transaction; return entry ids.
+
+        002 §Step 2: "If a page has 50 events and a new event occurs, then those 50 events
+        are pushed into an archived page. The current feed will contain the new event."
+        The full page keeps its id and becomes an archive; a new current page gets a new id.
+        """
+        last = conn.execute(
+            "SELECT updated FROM entries WHERE supplier_id = ? ORDER BY seq DESC LIMIT 1",
+            (supplier_id,),
+        ).fetchone()
+        if last is not None and last["updated"] > now_text:
+            # Never older than the newest entry, even if the host clock stepped back:
+            # the feed stays newest first (001 "Newly created orders are prepended").
+            now_text = last["updated"]
+        page = self._current_page(conn, supplier_id)
+        if page is None:
+            page = self._new_page(conn, supplier_id, 0, now_text)
+        page_id, seq, count = page.id, page.seq, page.count
+        rows = []
+        entry_ids = []
+        for event in events:
+            if count >= PAGE_SIZE:
+                conn.execute(
+                    "UPDATE pages SET archived = 1, count = ? WHERE id = ?", (count, page_id)
+                )
+                seq += 1
+                page_id = self._new_page(conn, supplier_id, seq, now_text).id
+                count = 0
+            entry_id = str(uuid.uuid4())
+            entry_ids.append(entry_id)
+            rows.append(
+                (
+                    supplier_id,
+                    page_id,
+                    entry_id,
+                    event.kind,
+                    now_text,
+                    now_text,
+                    event.order_id,
+                    event.payload,
+                )
+            )
+            count += 1
+        conn.executemany(
+            "INSERT INTO entries(supplier_id, page_id, entry_id, kind, published, updated,"
+            " order_id, payload) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute("UPDATE pages SET count = ? WHERE id = ?", (count, page_id))
+        return entry_ids
+
+    def page(self, supplier_id: int, page_id: str) -> PageRow | None:
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT * FROM pages WHERE id = ? AND supplier_id = ?", (page_id, supplier_id)
+            ).fetchone()
+        return _page(row) if row else None
+
+    def page_document_data(
+        self, page: PageRow
+    ) -> tuple[str | None, str | None, str | None, list[sqlite3.Row]]:
+        """(prev page id, next page id, current page id, entries newest first) of a page."""
+        with self.read() as conn:
+            prev_row = conn.execute(
+                "SELECT id FROM pages WHERE supplier_id = ? AND seq = ?",
+                (page.supplier_id, page.seq - 1),
+            ).fetchone()
+            next_row = conn.execute(
+                "SELECT id FROM pages WHERE supplier_id = ? AND seq = ?",
+                (page.supplier_id, page.seq + 1),
+            ).fetchone()
+            cur_row = conn.execute(
+                "SELECT id FROM pages WHERE supplier_id = ? AND archived = 0",
+                (page.supplier_id,),
+            ).fetchone()
+            entries = conn.execute(
+                "SELECT e.entry_id, e.kind, e.published, e.updated,"
+                " COALESCE(e.payload, o.data) AS payload"
+                " FROM entries e LEFT JOIN ds_orders o"
+                " ON e.payload IS NULL AND o.id = e.order_id"
+                " WHERE e.page_id = ? ORDER BY e.seq DESC",
+                (page.id,),
+            ).fetchall()
+        return (
+            prev_row["id"] if prev_row else None,
+            next_row["id"] if next_row else None,
+            cur_row["id"] if cur_row else None,
+            entries,
+        )
+
+    def feed_stats(self, supplier_id: int) -> dict[str, Any]:
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) AS pages, COALESCE(SUM(count), 0) AS entries"
+                " FROM pages WHERE supplier_id = ?",
+                (supplier_id,),
+            ).fetchone()
+            cur = conn.execute(
+                "SELECT id, count FROM pages WHERE supplier_id = ? AND archived = 0",
+                (supplier_id,),
+            ).fetchone()
+        return {
+            "pages": row["pages"],
+            "entries": row["entries"],
+            "current_page_id": cur["id"] if cur else None,
+            "current_page_entries": cur["count"] if cur else 0,
+        }
+
+    # ---- dropship orders -----------------------------------------------------------------
+
+    def insert_ds_orders(self, conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows: (id, supplier, company, status, data, item_state, source_order_id, created)."""
+        conn.executemany("INSERT INTO ds_orders VALUES(?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def get_ds_order(
+        self, conn: sqlite3.Connection, supplier_id: int, order_id: str
+    ) -> sqlite3.Row | None:
+        return conn.execute(
+            "SELECT * FROM ds_orders WHERE id = ? AND supplier_id = ?", (order_id, supplier_id)
+        ).fetchone()
+
+    def set_ds_order_state(
+        self, conn: sqlite3.Connection, order_id: str, status: str, item_state: list[Any]
+    ) -> None:
+        conn.execute(
+            "UPDATE ds_orders SET status = ?, item_state = ? WHERE id = ?",
+            (status, _dumps(item_state), order_id),
+        )
+
+    def log_update(
+        self, conn: sqlite3.Connection, order_id: str, kind: str, body: Any, received: str
+    ) -> None:
+        conn.execute(
+            "INSERT INTO ds_updates(order_id, kind, body, received) VALUES(?, ?, ?, ?)",
+            (order_id, kind, _dumps(body), received),
+        )
+
+    def ds_updates(self, conn: sqlite3.Connection, order_id: str) -> list[dict[str, Any]]:
+        return [
+            {"kind": r["kind"], "received": r["received"], "body": json.loads(r["body"])}
+            for r in conn.execute(
+                "SELECT * FROM ds_updates WHERE order_id = ? ORDER BY seq", (order_id,)
+            )
+        ]
+
+    def ds_orders_of_source(self, conn: sqlite3.Connection, source_order_id: str) -> list[str]:
+        return [
+            r["id"]
+            for r in conn.execute(
+                "SELECT id FROM ds_orders WHERE source_order_id = ? ORDER BY rowid",
+                (source_order_id,),
+            )
+        ]
+
+    # ---- Orders API ------------------------------------------------------------------------
+
+    def insert_order(
+        self, conn: sqlite3.Connection, company_id: int, order: dict[str, Any]
+    ) -> None:
+        conn.execute(
+            "INSERT INTO orders(id, company_id, state, entity_id, printable_id, data)"
+            " VALUES(?, ?, ?, ?, ?, ?)",
+            (
+                order["Id"],
+                company_id,
+                order["State"],
+                order["EntityId"],
+                order["PrintableId"],
+                _dumps(order),
+            ),
+        )
+
+    def save_order(self, conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+        conn.execute(
+            "UPDATE orders SET state = ?, entity_id = ?, data = ? WHERE id = ?",
+            (order["State"], order["EntityId"], _dumps(order), order["Id"]),
+        )
+
+    def get_order(
+        self, conn: sqlite3.Connection, company_id: int, order_id: str
+    ) -> dict[str, Any] | None:
+        row = conn.execute(
+            "SELECT data FROM orders WHERE id = ? AND company_id = ?", (order_id, company_id)
+        ).fetchone()
+        return json.loads(row["data"]) if row else None
+
+    def get_order_any_company(
+        self, conn: sqlite3.Connection, order_id: str
+    ) -> dict[str, Any] | None:
+        row = conn.execute("SELECT data FROM orders WHERE id = ?", (order_id,)).fetchone()
+        return json.loads(row["data"]) if row else None
+
+    def list_orders(
+        self,
+        conn: sqlite3.Connection,
+        company_id: int,
+        state: str | None = None,
+        entity_id: int | None = None,
+        printable_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT data FROM orders WHERE company_id = ?"
+        args: list[Any] = [company_id]
+        if state is not None:
+            sql += " AND state = ?"
+            args.append(state)
+        if entity_id is not None:
+            sql += " AND entity_id = ?"
+            args.append(entity_id)
+        if printable_id is not None:
+            sql += " AND printable_id = ?"
+            args.append(printable_id)
+        sql += " ORDER BY rowid"
+        return [json.loads(r["data"]) for r in conn.execute(sql, args)]
+
+    def printable_id_taken(self, conn: sqlite3.Connection, printable_id: str) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM orders WHERE printable_id = ?", (printable_id,)
+        ).fetchone()
+        return row is not None
+
+    def list_items(self, conn: sqlite3.Connection, order_id: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(r["data"])
+            for r in conn.execute(
+                "SELECT data FROM order_items WHERE order_id = ? ORDER BY position", (order_id,)
+            )
+        ]
+
+    def items_of_company(
+        self, conn: sqlite3.Connection, company_id: int
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Items of every order of a company, by order id (for OrderFull lists)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        rows = conn.execute(
+            "SELECT i.order_id, i.data FROM order_items i JOIN orders o ON o.id = i.order_id"
+            " WHERE o.company_id = ? ORDER BY i.order_id, i.position",
+            (company_id,),
+        )
+        for row in rows:
+            out.setdefault(row["order_id"], []).append(json.loads(row["data"]))
+        return out
+
+    def add_item(self, conn: sqlite3.Connection, order_id: str, item: dict[str, Any]) -> None:
+        row = conn.execute(
+            "SELECT COALESCE(MAX(position), -1) + 1 AS pos FROM order_items WHERE order_id = ?",
+            (order_id,),
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO order_items VALUES(?, ?, ?, ?)",
+            (item["Id"], order_id, row["pos"], _dumps(item)),
+        )
+
+    def replace_items(
+        self, conn: sqlite3.Connection, order_id: str, items: Sequence[dict[str, Any]]
+    ) -> None:
+        conn.execute("DELETE FROM order_items WHERE order_id = ?", (order_id,))
+        conn.executemany(
+            "INSERT INTO order_items VALUES(?, ?, ?, ?)",
+            [(item["Id"], order_id, pos, _dumps(item)) for pos, item in enumerate(items)],
+        )
+
+    def get_item(self, conn: sqlite3.Connection, item_id: str) -> dict[str, Any] | None:
+        row = conn.execute("SELECT data FROM order_items WHERE id = ?", (item_id,)).fetchone()
+        return json.loads(row["data"]) if row else None
+
+    def save_item(self, conn: sqlite3.Connection, item: dict[str, Any]) -> None:
+        conn.execute("UPDATE order_items SET data = ? WHERE id = ?", (_dumps(item), item["Id"]))
+
+
+def _page(row: sqlite3.Row) -> PageRow:
+    return PageRow(
+        id=row["id"],
+        supplier_id=row["supplier_id"],
+        seq=row["seq"],
+        archived=bool(row["archived"]),
+        count=row["count"],
+        created=row["created"],
+    )
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON as stored in the database."""
+    return _dumps(value)
