@@ -100,7 +100,8 @@ def traversal(events: int) -> None:
             server.wait(timeout=10)
     problems = sum(len(v) for v in result.problems.values())
     print(
-        f"archive traversal, {events:>7} events: {result.pages:>5} pages, {result.entries:>7} entries, "
+        f"archive traversal, {events:>7} events: {result.pages:>5} pages, "
+        f"{result.entries:>7} entries, "
         f"{elapsed:6.1f} s walk ({result.pages * 2 / elapsed:5.0f} pages/s both ways), "
         f"peak {peak / 1e6:6.1f} MB, {problems} problems; seeding took {seeded:.1f} s"
     )

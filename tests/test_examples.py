@@ -21,7 +21,9 @@ from dropship_conformance import openapi
 from .conftest import SPECS
 
 EXAMPLES = SPECS / "examples"
-DEVIATION_SLUGS = set(re.findall(r"^### ((?:DEV|ASSUME)-[A-Z0-9-]+)", (SPECS / "DEVIATIONS.md").read_text(), re.M))
+DEVIATION_SLUGS = set(
+    re.findall(r"^### ((?:DEV|ASSUME)-[A-Z0-9-]+)", (SPECS / "DEVIATIONS.md").read_text(), re.M)
+)
 JSON_INDEX = yaml.safe_load((EXAMPLES / "index-json.yaml").read_text())["examples"]
 
 
@@ -43,7 +45,11 @@ def judge_json(entry: dict) -> list[str]:
         return openapi.validate(op.api, openapi.request_pointer(op), body)
     # 003 answers its POST updates with 201 where 004's PUT answers 200 (DEV-ORDERS-PUT): the
     # body is still judged, against the success response the operation documents.
-    status = entry["status"] if str(entry["status"]) in openapi.documented_statuses(op) else _success_status(op)
+    status = (
+        entry["status"]
+        if str(entry["status"]) in openapi.documented_statuses(op)
+        else _success_status(op)
+    )
     return openapi.validate(op.api, openapi.response_pointer(op, status), body)
 
 
@@ -53,7 +59,9 @@ def test_json_example_verdict(entry: dict) -> None:
     if entry["verdict"] == "valid":
         assert violations == [], f"{entry['file']} should be valid"
     elif entry["verdict"] == "not-json":
-        assert violations and violations[0].startswith("not JSON"), f"{entry['file']} parses as JSON"
+        assert violations and violations[0].startswith("not JSON"), (
+            f"{entry['file']} parses as JSON"
+        )
     else:
         assert violations, f"{entry['file']} should be invalid: {entry['reasons']}"
         assert not violations[0].startswith("not JSON")
@@ -77,4 +85,6 @@ def test_json_example_is_verbatim(entry: dict, seeds_dir: Path) -> None:
     (document,) = seeds_dir.glob(f"{entry['source']['document']}_*.txt")
     first, last = entry["source_lines"]
     block = document.read_text(encoding="utf-8").splitlines()[first - 1 : last]
-    assert (EXAMPLES / entry["file"]).read_text(encoding="utf-8") == textwrap.dedent("\n".join(block)) + "\n"
+    assert (EXAMPLES / entry["file"]).read_text(encoding="utf-8") == textwrap.dedent(
+        "\n".join(block)
+    ) + "\n"

@@ -58,7 +58,14 @@ def _media_examples():
         for kind, content, status in media:
             for media_type, entry in content.items():
                 for name, example in entry.get("examples", {}).items():
-                    yield pytest.param(op, kind, status, media_type, example, id=f"{op.operation_id}-{kind}-{status}-{name}")
+                    yield pytest.param(
+                        op,
+                        kind,
+                        status,
+                        media_type,
+                        example,
+                        id=f"{op.operation_id}-{kind}-{status}-{name}",
+                    )
 
 
 @pytest.mark.parametrize(("op", "kind", "status", "media_type", "example"), list(_media_examples()))
@@ -78,14 +85,19 @@ def test_inline_examples_satisfy_their_schema(op, kind, status, media_type, exam
 def test_validator_reports_a_broken_body_with_its_path() -> None:
     errors = openapi.validate_request(
         "putItemStatusUpdate",
-        {"Id": "0b05f9fb-1210-4494-b654-d051948716b4", "ItemInformation": [{"Sku": "A", "Status": "Exception"}]},
+        {
+            "Id": "0b05f9fb-1210-4494-b654-d051948716b4",
+            "ItemInformation": [{"Sku": "A", "Status": "Exception"}],
+        },
     )
     assert len(errors) == 1
     assert errors[0].startswith("$.ItemInformation[0].Status")
 
 
 def test_validator_reports_an_undocumented_status() -> None:
-    assert openapi.validate_response("getOrder", 418, {}) == ["status 418 is not documented for getOrder"]
+    assert openapi.validate_response("getOrder", 418, {}) == [
+        "status 418 is not documented for getOrder"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -99,13 +111,21 @@ def test_validator_reports_an_undocumented_status() -> None:
     ],
 )
 def test_item_status_must_be_a_row_of_the_item_type(body: dict, valid: bool) -> None:
-    item = {"Id": "8592718e-bcca-468c-8009-38678929b693", "OrderId": "cdd26b8f-4ed1-409d-9984-982e081c425e", **body}
+    item = {
+        "Id": "8592718e-bcca-468c-8009-38678929b693",
+        "OrderId": "cdd26b8f-4ed1-409d-9984-982e081c425e",
+        **body,
+    }
     assert (openapi.validate("orders", openapi.component_pointer("Item"), item) == []) is valid
 
 
-@pytest.mark.parametrize(("type_id", "name", "valid"), [(3, "Purchase", True), (1, "Sales", True), (3, "Sales", False)])
+@pytest.mark.parametrize(
+    ("type_id", "name", "valid"), [(3, "Purchase", True), (1, "Sales", True), (3, "Sales", False)]
+)
 def test_order_type_name_must_match_its_id(type_id: int, name: str, valid: bool) -> None:
     errors = openapi.validate(
-        "orders", openapi.component_pointer("OrderTypeConsistency"), {"OrderTypeId": type_id, "OrderType": name}
+        "orders",
+        openapi.component_pointer("OrderTypeConsistency"),
+        {"OrderTypeId": type_id, "OrderType": name},
     )
     assert (errors == []) is valid
