@@ -283,7 +283,7 @@ def test_odd_characters_in_ids_are_refused_not_404(api: Api, raw: str) -> None:
     response = api.request("getNotifications", "GET", f"{DS}/Suppliers({raw})/Notifications")
     assert response.status_code == 400
     response = api.request("listOrderFull", "GET", f"/orders/v1/Companies({raw})/OrderFull")
-    assert response.status_code == 401
+    assert response.status_code == 400
     assert "CompanyId" in message(response)
     response = api.request("getOrder", "GET", f"/orders/v1/Companies(14146)/Orders({raw})")
     assert response.status_code == 404

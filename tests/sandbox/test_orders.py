@@ -636,14 +636,14 @@ def test_order_not_expired_before_its_date(api: Api) -> None:
 
 @pytest.mark.parametrize("company", ["abc", "0", "", "-5", "99999999999"])
 def test_bad_company_id(api: Api, company: str) -> None:
-    """No documented error for it: the documented 401, with a message naming CompanyId."""
+    """A malformed CompanyId is a bad request: 400 with a message naming CompanyId."""
     for operation, method, path in [
         ("listOrders", "GET", "/Orders"),
         ("listOrderFull", "GET", "/OrderFull"),
         ("getOrder", "GET", f"/Orders({UNKNOWN})"),
     ]:
         response = api.orders(operation, method, path, company=company)
-        assert response.status_code == 401
+        assert response.status_code == 400
         assert "CompanyId" in message(response)
 
 

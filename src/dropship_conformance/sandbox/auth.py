@@ -5,7 +5,7 @@ answers 401 ``Invalid token`` (001 §ERRORS). A token stands for suppliers and/o
 (seed.py). A SupplierId that is malformed or names no supplier answers 400 ``Cannot find
 supplier identifier in the uri`` (001 §ERRORS); one that names another supplier answers 401
 ``Invalid token``: the token is not valid for it. A CompanyId that the token does not stand
-for answers 401, a malformed one with a message naming CompanyId.
+for answers 401; a malformed one 400 with a message naming CompanyId.
 """
 
 from __future__ import annotations
@@ -58,13 +58,8 @@ def supplier_id(raw: str, identity: Identity, known: Container[int]) -> int:
 
 
 def company_id(raw: str, identity: Identity) -> int:
-    """The URI's CompanyId: 401 when it is not a company the token stands for.
-
-    003/004 document no error for a bad CompanyId, and specs/orders.openapi.yaml documents
-    no 400 for getOrder, listItems, listOrderFull and getOrderFull; a malformed CompanyId
-    (not a positive 32-bit integer) is certainly no company of the token, so it answers the
-    documented 401 too, with a message that says what is wrong.
-    """
+    """The URI's CompanyId: 400 naming it when malformed (not a positive 32-bit integer),
+    401 when it is not a company the token stands for."""
     value = _positive_int32(raw)
     if value is None:
         raise ApiError("invalid_company", company_id=raw)

@@ -18,12 +18,8 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "bad_page_id": (400, "The request is invalid"),
     "invalid_token": (401, "Invalid token"),
     "not_found": (404, "Not found"),
-    # Orders API: no documented row for a bad CompanyId; the documented 401 is used.
-    "invalid_company": (
-        401,
-        "Invalid token: CompanyId '{company_id}' in the uri is not a company of this token "
-        "(a CompanyId is a positive integer)",
-    ),
+    # Orders API: a malformed CompanyId is a 400 naming it (003/004 §Errors "Bad Request").
+    "invalid_company": (400, "CompanyId: '{company_id}' in the uri is not a positive integer"),
     # 003/004 §Errors (orders); the same wording is used by the dropship API for an unknown
     # order and for an Id mismatch (DEV-DROPSHIP-UNDOCUMENTED-ERRORS).
     "order_not_found": (404, "Order resource with id {order_id} cannot be found"),
