@@ -542,7 +542,7 @@ def test_new_order_is_fed_as_order_created(
     )
 
 
-@pytest.mark.requirements("DS-EVT-002")
+@pytest.mark.requirements("DS-EVT-002", "DS-EVT-003", "DS-EVT-004", "DS-STAT-004")
 @pytest.mark.parametrize("ship_to_store", [True, False], ids=["to-store", "to-customer"])
 def test_order_created_carries_seller_and_shipping(
     target: Target, dropship: DropshipClient, expect: Expect, ship_to_store: bool
@@ -618,6 +618,23 @@ def test_order_created_carries_seller_and_shipping(
         if found != want
     ]
     expect.none_of("DS-EVT-002", problems, expected="the order-created carries the created data")
+    entity = value.get("shipping-entity-id")
+    store_id = str(request.get("shipping-entity-id", 0))
+    expect.that(
+        "DS-EVT-003",
+        entity is None or entity == store_id,
+        expected=f"shipping-entity-id absent or {store_id} (the store if shipped there, else 0)",
+        found=f"shipping-entity-id {entity!r}",
+    )
+    kind = address.get("type")
+    expect.that(
+        "DS-EVT-004",
+        (kind == "Store") == ship_to_store,
+        expected=f"shipping-address type {'Store' if ship_to_store else 'not Store'}",
+        found=f"type {kind!r}",
+    )
+    status = target.control.order(settings.supplier_id, order_id).json().get("status")
+    expect.equal("DS-STAT-004", status, "PendingSupplier", what="status of the new order")
 
 
 @pytest.mark.requirements(

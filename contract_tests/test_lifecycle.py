@@ -1284,3 +1284,35 @@ def test_order_expires_after_its_expiry_hours(
         "State Created, no items)",
         found=f"GET Order {_answer(after)}; GET Items {_answer(items)}",
     )
+
+
+ITEM_STATUS_ROWS = openapi.document("orders")["components"]["schemas"]["OrdersItemStatusId"][
+    "x-enumeration"
+]
+ITEM_TYPE_IDS = {
+    row["name"]: row["id"]
+    for row in openapi.document("orders")["components"]["schemas"]["ItemTypeId"]["x-enumeration"]
+}
+
+
+@pytest.mark.requirements("ORD-ENUM-004")
+def test_item_status_names_follow_the_table(
+    orders: OrdersClient, target: Target, expect: Expect
+) -> None:
+    """Every row of the ItemStatus table (004 §ItemStatus, DEV-ITEMSTATUS-TABLE) as named."""
+    created = orders.create_order({"EntityId": target.settings.location_id, "OrderTypeId": 3})
+    if created.status != 201:
+        pytest.skip(f"cannot create an order: {created.status} {created.text[:200]}")
+    order_id = created.json()["Id"]
+    wrong = []
+    for row in ITEM_STATUS_ROWS:
+        type_id = ITEM_TYPE_IDS[row["itemType"]]
+        reply = orders.add_item(order_id, {"ItemStatusId": row["id"], "ItemTypeId": type_id})
+        item = reply.json() if reply.status == 201 else {}
+        if (item.get("ItemStatus"), item.get("ItemType")) != (row["name"], row["itemType"]):
+            wrong.append(
+                f"ItemTypeId {type_id} ItemStatusId {row['id']}: {reply.status} "
+                f"ItemStatus {item.get('ItemStatus')!r} ItemType {item.get('ItemType')!r}, "
+                f"expected {row['name']!r} {row['itemType']!r}"
+            )
+    expect.none_of("ORD-ENUM-004", wrong, expected="ItemStatus and ItemType name their ids")
