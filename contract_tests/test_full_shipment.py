@@ -839,3 +839,52 @@ def test_linked_order_shows_the_shipment(
         linked_tracking_problems(items, order.skus, tracking),
         expected=f"each item's TrackingInformation holds the tracking number {tracking}",
     )
+
+
+@pytest.mark.requirements("LINK-003")
+def test_order_created_holds_only_this_suppliers_items_and_only_after_process(
+    testdata: TestData, orders: OrdersClient, target: Target, expect: Expect
+) -> None:
+    """An order with DropShip items of two suppliers: this supplier's feed gets its own."""
+    settings = target.settings
+    tag = uuid.uuid4().hex[:8]
+    created = orders.create_order(
+        {
+            "EntityId": settings.location_id,
+            "OrderTypeId": 3,
+            "BillingCustomerId": settings.billing_customer_id,
+        }
+    )
+    if created.status != 201:
+        pytest.skip(f"cannot create an order through the Orders API: {describe(created)}")
+    order = created.json()
+    mine, theirs = f"DC-{tag}-MINE", f"DC-{tag}-THEIRS"
+    for sku, supplier in ((mine, settings.supplier_id), (theirs, settings.other_supplier_id)):
+        added = orders.add_item(
+            order["Id"],
+            {
+                "ItemTypeId": 1,
+                "ItemStatusId": 1,
+                "SKU": sku,
+                "Quantity": 1,
+                "SupplierEntityId": supplier,
+            },
+        )
+        if added.status != 201:
+            pytest.skip(f"cannot add a DropShip item: {describe(added)}")
+
+    def made_from_it(value: dict[str, Any]) -> bool:
+        return (value.get("seller") or {}).get("printable-id") == order.get("PrintableId")
+
+    early = [e for e in testdata.recent_entries() if e.payload_kind == "order-created"]
+    expect.that(
+        "LINK-003",
+        not any(made_from_it(events.to_value(e.payload)) for e in early),
+        expected="no order-created before Process",
+        found="an order-created for the order before it was processed",
+    )
+    if orders.process_order(order["Id"]).status != 201:
+        pytest.skip("the Orders API did not process the order")
+    value = testdata.find_created(made_from_it, wait=wait_seconds(target))
+    skus = sorted(item.get("sku") for item in value.get("items") or [])
+    expect.equal("LINK-003", skus, [mine], what="SKUs of the order-created in this supplier's feed")
