@@ -142,6 +142,79 @@ FIELD_RULES: dict[str, str] = {
     "Status": "DS-STAT-001",
 }
 
+
+def _enumeration(document: str, schema: str) -> list[dict[str, Any]]:
+    return list(openapi.document(document)["components"]["schemas"][schema]["x-enumeration"])
+
+
+#: The x-enumeration tables of the documents: what FIELD_RULES' fields must name.
+ORDER_STATES = {e["name"] for e in _enumeration("orders", "OrderState")}
+ORDER_TYPES = {e["id"]: e["name"] for e in _enumeration("orders", "OrderTypeId")}
+ITEM_TYPES = {e["id"]: e["name"] for e in _enumeration("orders", "ItemTypeId")}
+ITEM_STATUSES = {
+    e["id"]: (e["name"], e["itemType"]) for e in _enumeration("orders", "OrdersItemStatusId")
+}
+DROPSHIP_STATUSES = {e["id"]: e["name"] for e in _enumeration("dropship", "OrderStatus")}
+
+
+def _as_id(value: Any) -> Any:
+    """ItemTypeId is a number or a numeric string (DEV-ITEMTYPEID-STRING)."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _objects(value: Any, depth: int = 3) -> Iterator[dict[str, Any]]:
+    if depth == 0:
+        return
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _objects(item, depth - 1)
+    elif isinstance(value, list):
+        for item in value[:100]:
+            yield from _objects(item, depth - 1)
+
+
+def _enumeration_problems(body: Any) -> dict[str, list[str]]:
+    """Which enumeration rule each object of a 2xx body breaks (names that do not name their
+    ids), so a schema failure is charged to the enumeration's requirement."""
+    found: dict[str, list[str]] = {}
+    for obj in _objects(body):
+        if "State" in obj and obj["State"] not in ORDER_STATES:
+            found.setdefault("ORD-ENUM-001", []).append(f"State {obj['State']!r}")
+        if "OrderTypeId" in obj:
+            name = ORDER_TYPES.get(obj["OrderTypeId"])
+            if name is None or obj.get("OrderType", name) != name:
+                found.setdefault("ORD-ENUM-002", []).append(
+                    f"OrderType {obj.get('OrderType')!r} for OrderTypeId {obj['OrderTypeId']!r}"
+                )
+        item_type = ITEM_TYPES.get(_as_id(obj.get("ItemTypeId")))
+        if "ItemTypeId" in obj and (
+            item_type is None or obj.get("ItemType", item_type) != item_type
+        ):
+            found.setdefault("ORD-ENUM-003", []).append(
+                f"ItemType {obj.get('ItemType')!r} for ItemTypeId {obj['ItemTypeId']!r}"
+            )
+        if "ItemStatusId" in obj:
+            name, belongs_to = ITEM_STATUSES.get(obj["ItemStatusId"], (None, None))
+            if (
+                name is None
+                or obj.get("ItemStatus", name) != name
+                or (item_type is not None and belongs_to != item_type)
+            ):
+                found.setdefault("ORD-ENUM-004", []).append(
+                    f"ItemStatus {obj.get('ItemStatus')!r} for ItemStatusId "
+                    f"{obj['ItemStatusId']!r} of ItemType {item_type!r}"
+                )
+        status = obj.get("Status")
+        if (
+            "Status" in obj
+            and status not in DROPSHIP_STATUSES.values()
+            and (isinstance(status, bool) or status not in DROPSHIP_STATUSES)
+        ):
+            found.setdefault("DS-STAT-001", []).append(f"Status {status!r}")
+    return found
+
+
 #: The checks of this suite, in the order they run, with what each expects.
 CHECK_EXPECTATIONS: dict[str, str] = {
     "not_a_server_error": "no 5xx answer",
@@ -228,6 +301,28 @@ def _payload_violations(content: bytes) -> Iterator[rules.Violation]:
             yield rules.Violation(rule, f"entry {index} ({entry.id}): {message}")
 
 
+def _page_identity_violations(content: bytes, case: schemathesis.Case) -> list[rules.Violation]:
+    """Pages({PageId}) answers the page of that id (its self link), not some other document:
+    a PageId naming no page answers 400 (DS-ERR-002)."""
+    requested = str((case.path_parameters or {}).get("PageId", ""))
+    if _operation_id(case) != "getNotificationsPage" or not requested:
+        return []
+    try:
+        self_link = atom.read_feed(content).link("self") or ""
+    except ValueError:
+        return []
+    served = self_link.rsplit("Pages(", 1)[-1].split(")", 1)[0] if "Pages(" in self_link else ""
+    if served.lower() == requested.lower():
+        return []
+    return [
+        rules.Violation(
+            "DS-ERR-002",
+            f"Pages({requested}) answered 200 with the document whose self link is "
+            f"{self_link or '(none)'}; a PageId naming no page answers 400",
+        )
+    ]
+
+
 def _payload_kinds(content: bytes) -> set[str]:
     try:
         return {entry.payload_kind or "" for entry in atom.read_feed(content).entries}
@@ -246,6 +341,7 @@ def atom_feed_conformance(
     role = _feed_role(response.content)
     violations = rules.check_document(response.content, role)
     violations += _payload_violations(response.content)
+    violations += _page_identity_violations(response.content, case)
     if violations:
         raise FeedRulesBroken(role, violations)
     return True
@@ -646,10 +742,20 @@ class Judge:
             elif name == "response_schema_conformance" and not success:
                 yield Finding(ERROR_BODY, name, text)
             elif name == "response_schema_conformance":
+                try:
+                    problems = _enumeration_problems(response.json())
+                except ValueError:
+                    problems = {}
                 path = list(getattr(failure, "instance_path", None) or [])
                 names = [part for part in path if isinstance(part, str)]
-                rule = FIELD_RULES.get(names[-1]) if names else None
-                yield Finding(rule or rules_.contract, name, text)
+                if names and names[-1] in FIELD_RULES:
+                    problems.setdefault(FIELD_RULES[names[-1]], [])
+                for rule, where in problems.items():
+                    yield Finding(rule, name, "; ".join(where[:5]) or text)
+                yield Finding(rules_.contract, name, text)
+            elif _is_negative(case):  # status_code_conformance: refused with another status
+                location = _negative_location(case) or "body"
+                yield Finding(rules_.negative.get(location, rules_.contract), name, text)
             else:  # status_code_conformance
                 yield Finding(rules_.contract, name, text)
 

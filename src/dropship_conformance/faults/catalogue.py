@@ -318,6 +318,13 @@ async def _process_without_billing(request: HttpRequest, call: Call) -> HttpResp
     return reply
 
 
+def _drop_filter_on(field: str) -> Callable[[HttpRequest], HttpRequest]:
+    def request(r: HttpRequest) -> HttpRequest:
+        return r.with_params({}) if field in r.params().get("$filter", "") else r
+
+    return request
+
+
 async def _filter_dropped_when_refused(request: HttpRequest, call: Call) -> HttpResponse:
     reply = await call(request)
     if reply.status == 400 and "$filter" in request.params():
@@ -642,12 +649,20 @@ FAULTS: tuple[Fault, ...] = (
         Rewrite(handle=_process_without_billing),
     ),
     Fault(
-        "orders-filter-ignored",
+        "orders-state-filter-ignored",
         "ORD-FLT-002",
         ("lifecycle",),
-        "$filter is ignored",
+        "$filter on State and EntityId is ignored",
         _orders("GET"),
-        Rewrite(request=lambda r: r.with_params({}) if "$filter" in r.params() else r),
+        Rewrite(request=_drop_filter_on("State")),
+    ),
+    Fault(
+        "orders-printable-id-filter-ignored",
+        "ORD-FLT-003",
+        ("lifecycle",),
+        "$filter on PrintableId is ignored",
+        _orders("GET"),
+        Rewrite(request=_drop_filter_on("PrintableId")),
     ),
     Fault(
         "orders-unsupported-filter-ignored",

@@ -153,11 +153,10 @@ def _decide(item: pytest.Item, rep: pytest.TestReport, call: pytest.CallInfo) ->
             decisions.setdefault(rid, Verdict.SKIPPED)
     elif rep.failed and not (call.excinfo and call.excinfo.errisinstance(RequirementFailed)):
         # The test broke off for another reason (the target did not answer, a body was not
-        # JSON...): nothing it was meant to decide may count as passed.
+        # JSON...): what it was meant to decide but did not reach may not count as passed.
         reason = call.excinfo.exconly() if call.excinfo else "failed"
         for rid in _declared(item):
-            if decisions.get(rid) != Verdict.FAILED:
-                decisions[rid] = Verdict.FAILED
+            decisions.setdefault(rid, Verdict.FAILED)
     matrix = item.config.stash[MATRIX]
     for rid, verdict in decisions.items():
         message = next(
