@@ -700,7 +700,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-expired-accepted",
-        "ORD-ERR-006",
+        "ORD-EXP-001",
         ("errors",),
         "updates of an expired order answer 200",
         _orders(),
