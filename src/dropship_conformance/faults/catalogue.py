@@ -584,7 +584,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-keeps-first-tracking-number",
-        "DS-EVT-006",
+        "DS-TRK-001",
         ("partial_shipment",),
         "the feed keeps only the first of comma-delimited tracking numbers",
         FEED,
