@@ -56,7 +56,7 @@ class Exchange:
 class Recorder:
     """Collects the exchanges of one test (or of a whole run) with secrets removed."""
 
-    secrets: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = field(default=(), repr=False)
     exchanges: list[Exchange] = field(default_factory=list)
 
     def redact(self, text: str) -> str:

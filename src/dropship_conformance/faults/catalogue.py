@@ -251,7 +251,7 @@ def _known_status(request: HttpRequest) -> HttpRequest:
     for target in targets:
         if isinstance(target, dict) and "Status" in target:
             status = target["Status"]
-            if isinstance(status, bool) or status not in valid:
+            if not isinstance(status, str | int) or isinstance(status, bool) or status not in valid:
                 target["Status"] = "Other"
     return request.with_json(body)
 

@@ -9,7 +9,7 @@ another address needs only the two URLs.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 ENV_PREFIX = "DROPSHIP_CONFORMANCE_"
@@ -73,7 +73,7 @@ class Settings:
 
     dropship_url: str | None
     orders_url: str | None
-    token: str
+    token: str = field(repr=False)
     supplier_id: int
     company_id: int
     location_id: int
