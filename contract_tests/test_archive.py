@@ -125,7 +125,10 @@ def test_full_current_document_rolls_into_an_archive(
 
 
 @pytest.mark.requirements("DS-ERR-002")
-@pytest.mark.parametrize("page_id", ["not-a-guid", str(uuid.UUID(int=0)), str(uuid.uuid4())])
+# 000's example archive id names no page of a fresh feed.
+@pytest.mark.parametrize(
+    "page_id", ["not-a-guid", str(uuid.UUID(int=0)), "e1697c26-23e2-4bc7-8f6c-494c6034d9e2"]
+)
 def test_invalid_page_id_is_refused(dropship: DropshipClient, expect: Expect, page_id: str) -> None:
     reply = dropship.page(page_id)
     message = reply.json().get("Message") if reply.media_type == "application/json" else None
