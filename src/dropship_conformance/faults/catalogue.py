@@ -599,6 +599,14 @@ FAULTS: tuple[Fault, ...] = (
         _status(200, when=(201,)),
     ),
     Fault(
+        "schema-order-id-not-a-guid",
+        "ORD-CRT-001",
+        ("schema",),
+        "orders come back with Id 12345",
+        _orders(),
+        _json_response(_field("Id", lambda o: "12345")),
+    ),
+    Fault(
         "orders-printable-id-missing",
         "ORD-CRT-002",
         ("lifecycle",),

@@ -1,0 +1,1 @@
+"""The client checks, run by pytest over recorded client runs (``verify-client``)."""
