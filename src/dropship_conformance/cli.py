@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 from . import __version__, validate
+from .clientcheck import command as verify_client
 from .harness import run
 
 PROG = "dropship-conformance"
@@ -123,6 +124,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(handler=_cmd_sandbox)
     run.add_parser(sub)
+    verify_client.add_parser(sub)
     validate.add_parser(sub)
     faults = sub.add_parser(
         "faults",

@@ -6,6 +6,7 @@ monitor the feed but set no rate, so the thresholds are the product's, documente
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ def _always(run: ClientRun) -> str | None:
 
 
 def _quote(records: list[Record]) -> str:
-    shown = ", ".join(f"#{r.seq} at {r.t:.2f}s" for r in records[:QUOTED])
+    shown = ", ".join(f"#{r.seq} at +{r.t:.2f}s" for r in records[:QUOTED])
     more = len(records) - QUOTED
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -146,7 +147,7 @@ def polling_pace(run: ClientRun) -> list[Finding]:
         window = feed[worst_at : worst_at + worst]
         findings.append(
             Finding(
-                f"{worst} feed requests within {rule.window_seconds:g}s from {window[0].t:.2f}s "
+                f"{worst} feed requests within {rule.window_seconds:g}s from +{window[0].t:.2f}s "
                 f"(at most {rule.max_feed_requests_per_window})",
                 tuple(window[:QUOTED]),
             )
@@ -154,7 +155,7 @@ def polling_pace(run: ClientRun) -> list[Finding]:
     reads = run.current_reads
     hasty = [
         later
-        for earlier, later in zip(reads, reads[1:], strict=False)
+        for earlier, later in itertools.pairwise(reads)
         if later.t - earlier.t < rule.min_unchanged_repoll_seconds
         and earlier.feed is not None
         and later.feed is not None

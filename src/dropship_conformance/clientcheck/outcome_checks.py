@@ -141,15 +141,20 @@ def tracking_numbers_kept(run: ClientRun, order: Order, sku: str) -> list[str]:
     return [f"{_item(order, sku)} ends with tracking {final!r}: {', '.join(lost)} lost"]
 
 
-def cancelled_with_message(run: ClientRun, order: Order, sku: str) -> list[str]:
-    """DS-CLI-008: what cannot be fulfilled is Cancelled, with the reason as Message."""
+def cancelled(run: ClientRun, order: Order, sku: str) -> list[str]:
+    """DS-CLI-008: what cannot be fulfilled is Cancelled."""
     final = run.final_item(order.order_id, sku)
     if final.get("status") != "Cancelled":
         return [f"{_item(order, sku)} ends {final.get('status')}, not Cancelled"]
+    return []
+
+
+def cancelled_with_message(run: ClientRun, order: Order, sku: str) -> list[str]:
+    """DS-CLI-017 (SHOULD): the cancellation says why in Message."""
     cancelling = [
         c for _, c in run.accepted_changes(order.order_id, sku) if c.status == "Cancelled"
     ]
-    if not any(str(c.sent.get("Message") or "").strip() for c in cancelling):
+    if cancelling and not any(str(c.sent.get("Message") or "").strip() for c in cancelling):
         return [f"{_item(order, sku)} cancelled without a Message giving the reason"]
     return []
 
@@ -193,9 +198,16 @@ OUTCOME_CHECKS: dict[str, OutcomeCheck] = {
             tracking_numbers_kept,
         ),
         OutcomeCheck(
-            "cancelled_with_message",
+            "cancelled",
             "DS-CLI-008",
-            "every item the warehouse cannot fulfil ends Cancelled, with the reason as Message",
+            "every item the warehouse cannot fulfil ends Cancelled",
+            _cancelled,
+            cancelled,
+        ),
+        OutcomeCheck(
+            "cancelled_with_message",
+            "DS-CLI-017",
+            "every cancellation gives the reason as Message",
             _cancelled,
             cancelled_with_message,
         ),

@@ -141,20 +141,27 @@ class _Book:
 
 def _create(control: httpx.Client, batch: Batch, orders: list[PlannedOrder]) -> None:
     """Create one batch's orders through the sandbox's control API."""
-    if batch.template is None:
-        reply = control.post(f"/suppliers/{SUPPLIER_ID}/events", json={"count": batch.count})
-        reply.raise_for_status()
-        return
-    for order in orders:
-        reply = control.post(f"/suppliers/{SUPPLIER_ID}/orders", json=order.control_body())
-        reply.raise_for_status()
+    try:
+        if batch.template is None:
+            reply = control.post(f"/suppliers/{SUPPLIER_ID}/events", json={"count": batch.count})
+            reply.raise_for_status()
+            return
+        for order in orders:
+            reply = control.post(f"/suppliers/{SUPPLIER_ID}/orders", json=order.control_body())
+            reply.raise_for_status()
+    except httpx.HTTPError as error:
+        raise RunError(f"the sandbox did not take the scenario's orders: {error}") from None
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the client's process group (a shell wrapper passes it on), then SIGKILL."""
-    if process.poll() is not None:
-        return
     group = hasattr(os, "killpg")
+    if process.poll() is not None:
+        # The client ended; what it left running in its own process group goes too.
+        if group:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+        return
     with contextlib.suppress(ProcessLookupError):
         if group:
             os.killpg(process.pid, signal.SIGTERM)
@@ -232,7 +239,6 @@ def run_client(
         warehouse = workdir / f"warehouse-{scenario.name}.json"
         warehouse.write_text(json.dumps(plan, indent=2), encoding="utf-8")
         env = {**os.environ, **client_environment(root, warehouse, scenario)}
-        progress(f"scenario {scenario.name}: {len(book.orders)} orders in the feed; client started")
         try:
             process = subprocess.Popen(
                 list(command),
@@ -245,6 +251,7 @@ def run_client(
         except OSError as error:
             raise RunError(f"cannot start the client command {command[0]!r}: {error}") from None
         client_started = time.monotonic() - origin
+        progress(f"scenario {scenario.name}: {len(book.orders)} orders in the feed; client started")
         outputs = {"stdout": _Output(), "stderr": _Output()}
         pumps = [
             threading.Thread(target=outputs[name].pump, args=(stream,), daemon=True)
@@ -273,10 +280,9 @@ def run_client(
                     index, batch = pending.pop(0)
                     _create(control, batch, by_batch.get(index, []))
                     book.refresh("arrival")
-                    arrivals.append(
-                        {"at": batch.at, "created": time.monotonic() - origin, "count": batch.count}
-                    )
-                    progress(f"  {batch.count} orders arrived at {now:.1f}s")
+                    since_start = time.monotonic() - origin - client_started
+                    arrivals.append({"at": batch.at, "created": since_start, "count": batch.count})
+                    progress(f"  {batch.count} orders arrived {since_start:.1f}s after the start")
                 if process.poll() is not None:
                     stopped_by = "exit"
                     break
@@ -312,7 +318,7 @@ def run_client(
                 "started": client_started,
                 "ended": client_ended,
                 "ran_seconds": client_ended - client_started,
-                "first_poll": first_poll,
+                "first_poll": None if first_poll is None else first_poll - client_started,
                 "exit_code": process.returncode,
                 "stopped_by": stopped_by,
                 "time_limit": time_limit,

@@ -151,7 +151,7 @@ class Record:
     """One request of the client and the sandbox's answer."""
 
     seq: int
-    t: float  # seconds since the sandbox started, when the request arrived
+    t: float  # seconds since the client started, when the request arrived
     t_end: float  # when the answer was complete
     method: str
     path: str
@@ -169,11 +169,11 @@ class Record:
     changes: list[Change] = field(default_factory=list)
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Record:
+    def from_json(cls, raw: dict[str, Any], offset: float = 0.0) -> Record:
         record = cls(
             seq=raw["seq"],
-            t=raw["t"],
-            t_end=raw["t_end"],
+            t=raw["t"] - offset,
+            t_end=raw["t_end"] - offset,
             method=raw["method"],
             path=raw["path"],
             query=raw.get("query", ""),
@@ -195,7 +195,7 @@ class Record:
     @property
     def label(self) -> str:
         target = self.path + (f"?{self.query}" if self.query else "")
-        return f"#{self.seq} at {self.t:.2f}s {self.method} {target} -> {self.status}"
+        return f"#{self.seq} at +{self.t:.2f}s {self.method} {target} -> {self.status}"
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
@@ -238,8 +238,9 @@ class Record:
         infos = body.get("ItemInformation")
         if not isinstance(infos, list):
             return []
+        # An entry without a usable Sku addresses no item ("" matches none), never the order.
         return [
-            (info.get("Sku") if isinstance(info.get("Sku"), str) else None, info)
+            (info["Sku"] if isinstance(info.get("Sku"), str) else "", info)
             for info in infos
             if isinstance(info, dict)
         ]
@@ -274,7 +275,7 @@ class Finding:
 class Order:
     order_id: str
     source: str  # "seed", "initial" or "arrival"
-    created: float  # seconds since the sandbox started; negative never (setup comes first)
+    created: float  # seconds since the client started (negative: before it started)
     items: tuple[tuple[str, int], ...]  # (sku, quantity)
 
     @property
@@ -294,12 +295,15 @@ class ClientRun:
         self.supplier_id = int(data["supplier_id"])
         self.root_url: str = data["root_url"]
         self.client: dict[str, Any] = data["client"]
+        # The run file counts seconds from the sandbox's start; a reader of the report wants
+        # them from the client's start, so every time here is relative to that.
+        offset = float(self.client["started"])
         self.plan: dict[str, Any] = data["plan"]
         self.orders: dict[str, Order] = {
             o["order_id"]: Order(
                 o["order_id"],
                 o["source"],
-                o["created"],
+                o["created"] - offset,
                 tuple((i["sku"], int(i["quantity"])) for i in o["items"]),
             )
             for o in data["orders"]
@@ -308,7 +312,7 @@ class ClientRun:
             order_id: {item["sku"]: item for item in items}
             for order_id, items in data["final"].items()
         }
-        self.records = [Record.from_json(raw) for raw in data["records"]]
+        self.records = [Record.from_json(raw, offset) for raw in data["records"]]
         self.dropped = int(data.get("dropped", 0))
         # When a feed document the client received first held each order's order-created.
         self.received: dict[str, float] = {}
