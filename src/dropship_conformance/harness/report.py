@@ -85,13 +85,21 @@ def matrix_html(matrix: Matrix) -> str:
         sources = "<br>".join(escape(str(s)) for s in requirement.sources)
         tests = "<br>".join(f"{_badge(d.verdict)} {escape(d.nodeid)}" for d in decisions) or "-"
         rows.append(
-            f"<tr><td><code>{escape(requirement.id)}</code></td><td>{requirement.level}</td>"
+            f"<tr id='req-{escape(requirement.id)}'><td><code>{escape(requirement.id)}</code></td>"
+            f"<td>{requirement.level}</td>"
             f"<td>{_badge(verdict)}</td><td>{escape(requirement.rule)}</td><td>{sources}</td>"
             f"<td>{tests}</td></tr>"
         )
+    attention = "".join(
+        f"<p><b>{verdict.value}:</b> "
+        + ", ".join(f"<a href='#req-{escape(r.id)}'>{escape(r.id)}</a>" for r in ids)
+        + "</p>"
+        for verdict in (Verdict.FAILED, Verdict.WARNED)
+        if (ids := [r for r, v, _ in matrix.rows() if v is verdict])
+    )
     return (
         f"<h2>Requirement matrix</h2><p>{len(rows)} requirements: {summary}. MUST requirements "
-        "that fail fail the run; SHOULD requirements that fail are warnings.</p>"
+        f"that fail fail the run; SHOULD requirements that fail are warnings.</p>{attention}"
         "<table class='requirement-matrix' border='1' style='border-collapse:collapse'>"
         "<tr><th>id</th><th>level</th><th>verdict</th><th>rule</th><th>source</th>"
         f"<th>decided by</th></tr>{''.join(rows)}</table>"
