@@ -8,10 +8,8 @@ update answers 409 with the documented message and changes nothing.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -20,19 +18,14 @@ from dropship_conformance.client import DropshipClient, OrdersClient, Reply, San
 from dropship_conformance.feed import events
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
+from dropship_conformance.harness.updates import describe, eventually, status_name, wait_seconds
 from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.cancellation
 
-T = TypeVar("T")
 JSON = "application/json"
 CANCELLED = "Cancelled"
-POLL_SECONDS = 0.25
 TRANSITION = "Resource state transition from {x} to {y} is invalid"
-STATUS_NAMES: dict[int, str] = {
-    row["id"]: row["name"]
-    for row in openapi.document("dropship")["components"]["schemas"]["OrderStatus"]["x-enumeration"]
-}
 # LINK-004: a supplier's Cancelled shows as the DropShip ItemStatus Cancelled (id 2).
 LINKED_CANCELLED = (2, "Cancelled")
 # JSON field of an update -> element of the fed item-information.
@@ -59,15 +52,6 @@ ORIGINS = [
 # ---------------------------------------------------------------- comparing by meaning
 
 
-def status_name(value: Any) -> str | None:
-    """The documented name of a status sent by name or by id (DEV-STATUS-NAME-OR-ID)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return STATUS_NAMES.get(value)
-    return value if isinstance(value, str) and value in STATUS_NAMES.values() else None
-
-
 def number(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
@@ -90,26 +74,6 @@ def same(field: str, sent: Any, found: Any, *, fed: bool) -> bool:
     if field in ("Id", "CatalogId"):
         return isinstance(found, str) and found.lower() == str(sent).lower()
     return found == sent
-
-
-def describe(reply: Reply) -> str:
-    content_type = reply.headers.get("content-type") or "no Content-Type"
-    return f"HTTP {reply.status} ({content_type}) {reply.text[:300]!r}"
-
-
-def eventually(fetch: Callable[[], T], holds: Callable[[T], bool], wait: float) -> T:
-    """``fetch()`` until ``holds`` or ``wait`` seconds passed; the last value either way."""
-    deadline = time.monotonic() + wait
-    while True:
-        value = fetch()
-        if holds(value) or time.monotonic() >= deadline:
-            return value
-        time.sleep(POLL_SECONDS)
-
-
-def wait_seconds(target: Target) -> float:
-    """How long an effect may take to show: at once on the sandbox, bounded elsewhere."""
-    return 0.0 if target.control is not None else target.settings.event_wait
 
 
 # ---------------------------------------------------------------- the supplier's update
