@@ -40,6 +40,7 @@ from . import dropship_model, enums
 from .auth import authenticate, company_id
 from .clock import orders_time, parse_orders_time
 from .errors import ApiError, bad_field
+from .seed import ADDRESS_FIELDS, CUSTOMER_FIELDS
 from .store import Directory, Store
 from .validation import INT32_MAX, Obj, is_guid, read_json, same_guid, show
 
@@ -673,31 +674,6 @@ def _catalog_id(item: dict[str, Any]) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dropship-sandbox:product:{basis}"))
 
 
-NIL_ADDRESS_FIELDS = (
-    "attention-to",
-    "country",
-    "country-code",
-    "locality",
-    "notes",
-    "phone",
-    "post-office-box-number",
-    "postal-code",
-    "region",
-    "region-code",
-    "street-address-1",
-    "street-address-2",
-    "type",
-)
-NIL_CUSTOMER_FIELDS = (
-    "alternate-name",
-    "customer-id",
-    "family-name",
-    "middle-name",
-    "notes",
-    "primary-name",
-    "title",
-    "type",
-)
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 
@@ -723,10 +699,10 @@ def _shipping(
         address = directory.addresses.get(address_id or "")
         if address is None:
             address = {"address-id": address_id or ZERO_GUID}
-            address.update({key: None for key in NIL_ADDRESS_FIELDS})
+            address.update({key: None for key in ADDRESS_FIELDS})
     customer = directory.customers.get(customer_id or "")
     if customer is None:
-        customer = {key: None for key in NIL_CUSTOMER_FIELDS}
+        customer = {key: None for key in CUSTOMER_FIELDS}
         customer["customer-id"] = customer_id or ZERO_GUID
     return address, customer, bool(store_id)
 

@@ -23,43 +23,47 @@ SUPPLIERS: list[dict[str, Any]] = [
 ]
 
 
+# The feed's shipping-address and shipping-customer fields besides their ids (000/001
+# §OrderCreated); the order-created payload carries each, nil when unknown.
+ADDRESS_FIELDS = (
+    "attention-to",
+    "country",
+    "country-code",
+    "locality",
+    "notes",
+    "phone",
+    "post-office-box-number",
+    "postal-code",
+    "region",
+    "region-code",
+    "street-address-1",
+    "street-address-2",
+    "type",
+)
+CUSTOMER_FIELDS = (
+    "alternate-name",
+    "customer-id",
+    "family-name",
+    "middle-name",
+    "notes",
+    "primary-name",
+    "title",
+    "type",
+)
+
+
 def _address(address_id: str, **fields: Any) -> dict[str, Any]:
     """A shipping address in the feed's field names; absent fields are nil."""
-    keys = [
-        "attention-to",
-        "country",
-        "country-code",
-        "locality",
-        "notes",
-        "phone",
-        "post-office-box-number",
-        "postal-code",
-        "region",
-        "region-code",
-        "street-address-1",
-        "street-address-2",
-        "type",
-    ]
     out: dict[str, Any] = {"address-id": address_id}
-    for key in keys:
+    for key in ADDRESS_FIELDS:
         out[key] = fields.get(key.replace("-", "_"))
     return out
 
 
 def _customer(customer_id: str, **fields: Any) -> dict[str, Any]:
     """A customer in the feed's field names; absent fields are nil."""
-    keys = [
-        "alternate-name",
-        "customer-id",
-        "family-name",
-        "middle-name",
-        "notes",
-        "primary-name",
-        "title",
-        "type",
-    ]
     out: dict[str, Any] = {}
-    for key in keys:
+    for key in CUSTOMER_FIELDS:
         out[key] = customer_id if key == "customer-id" else fields.get(key.replace("-", "_"))
     return out
 
