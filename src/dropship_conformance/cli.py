@@ -25,6 +25,7 @@ class CommandError(Exception):
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from .sandbox.control import CONTROL_BASE, DROPSHIP_BASE, ORDERS_BASE, info_document
+    from .sandbox.profile import profile_named
     from .sandbox.server import PortInUse, serve_forever
 
     def banner(base_url: str, store: object) -> None:
@@ -35,6 +36,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
             f"  Orders API:                     {base_url}{ORDERS_BASE}",
             f"  Test-control API:               {base_url}{CONTROL_BASE}  (no token; see /info)",
             f"  Database:                       {args.db} (synchronous={args.sync})",
+            f"  Profile:                        {args.profile}",
             "  Tokens (Authorization: Bearer <token>):",
         ]
         for token in info["identities"]:
@@ -58,6 +60,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             synchronous=args.sync,
             on_ready=banner,
+            profile=profile_named(args.profile),
         )
     except PortInUse as exc:
         raise CommandError(str(exc)) from None
@@ -121,6 +124,13 @@ def _build_parser() -> argparse.ArgumentParser:
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
         help="server log level; info and debug also log each request (default %(default)s)",
+    )
+    sandbox.add_argument(
+        "--profile",
+        default="strict",
+        choices=["strict", "lenient"],
+        help="strict follows the later editions; lenient every other reading the documents "
+        "allow (specs/DEVIATIONS.md), to prove the harness accepts them (default %(default)s)",
     )
     sandbox.set_defaults(handler=_cmd_sandbox)
     run.add_parser(sub)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import control, dropship, orders
 from .errors import CATALOGUE, ApiError, api_error_response, error_response
 from .feed import RenderCache
+from .profile import Profile
 from .store import Store
 
 log = logging.getLogger("dropship_conformance.sandbox")
@@ -88,8 +89,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"Message": message}, status_code=exc.status_code, headers=exc.headers)
 
 
-def create_app(db_path: str = ":memory:", store: Store | None = None) -> Starlette:
-    """The sandbox application over the SQLite database ``db_path`` (created and seeded if new)."""
+def create_app(
+    db_path: str = ":memory:", store: Store | None = None, profile: Profile | None = None
+) -> Starlette:
+    """The sandbox application over the SQLite database ``db_path`` (created and seeded if new).
+
+    ``profile`` picks the readings it follows (:mod:`.profile`); handlers read
+    ``request.app.state.profile``.
+    """
     store = store or Store(db_path)
     app = Starlette(
         # Flat routes, not Mounts: a Mount matches its remaining path with ".*", which
@@ -99,6 +106,7 @@ def create_app(db_path: str = ":memory:", store: Store | None = None) -> Starlet
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
     )
     app.state.store = store
+    app.state.profile = profile or Profile()
     app.state.render_cache = RenderCache()
     return app
 

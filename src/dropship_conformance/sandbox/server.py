@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import uvicorn
 
 from .app import create_app
+from .profile import Profile
 from .store import Store
 
 
@@ -56,12 +57,13 @@ def make_server(
     access_log: bool = False,
     configure_logging: bool = False,
     wrap: Callable[[Any], Any] | None = None,
+    profile: Profile | None = None,
 ) -> uvicorn.Server:
     """A uvicorn server for the sandbox over ``store`` (logging left alone unless asked).
 
     ``wrap`` puts an ASGI middleware around the application (the fault injector does).
     """
-    app = create_app(store=store)
+    app = create_app(store=store, profile=profile)
     config = uvicorn.Config(
         wrap(app) if wrap else app,
         log_level=log_level,
@@ -95,6 +97,7 @@ def serve_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     wrap: Callable[[Any], Any] | None = None,
+    profile: Profile | None = None,
 ) -> SandboxHandle:
     """Start the sandbox on a free loopback port in a daemon thread.
 
@@ -104,7 +107,7 @@ def serve_in_thread(
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
     store = Store(db_path)
-    server = make_server(store, wrap=wrap)
+    server = make_server(store, wrap=wrap, profile=profile)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="dropship-sandbox", daemon=True
     )
@@ -147,6 +150,7 @@ def serve_forever(
     log_level: str = "info",
     synchronous: str = "normal",
     on_ready: Callable[[str, Store], None] | None = None,
+    profile: Profile | None = None,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (the CLI's ``sandbox`` command).
 
@@ -160,6 +164,7 @@ def serve_forever(
             log_level=log_level,
             access_log=log_level in ("info", "debug", "trace"),
             configure_logging=True,
+            profile=profile,
         )
         if on_ready is not None:
             on_ready(url_of(host, sock.getsockname()[1]), store)
