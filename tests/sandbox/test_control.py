@@ -30,6 +30,7 @@ def test_info(api: Api) -> None:
         "sandbox-supplier-14107",
         "sandbox-company-14146",
         "sandbox-company-33772",
+        "sandbox-other-token",
     }
     assert sorted(info["tokens"]) == sorted(identities)
     companies = {c["id"]: c for c in info["companies"]}

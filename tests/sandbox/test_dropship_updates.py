@@ -69,7 +69,7 @@ def test_status_by_name_and_by_id(api: Api, index: int, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "status", ["Exception", "shipped", "SHIPPED", "2", " Shipped", 9, -1, True, 2.0, "", [], {}]
+    "status", ["Exception", "shipped", "SHIPPED", "2", " Shipped", 9, -1, True, 2.5, "", [], {}]
 )
 def test_unknown_status(api: Api, status: object) -> None:
     response = api.order_status(SEED_ORDER, {"Id": SEED_ORDER, "Status": status})

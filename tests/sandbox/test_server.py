@@ -99,6 +99,7 @@ def sandbox_process(db: str) -> Iterator[tuple[subprocess.Popen, str]]:
             db,
             "--log-level",
             "warning",
+            "--control",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

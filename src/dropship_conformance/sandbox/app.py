@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import control, dropship, orders
@@ -82,31 +83,52 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return error_response("not_found")
     if exc.status_code == 405:
         response = error_response("method_not_allowed", method=request.method)
-        if exc.headers and "Allow" in exc.headers:
-            response.headers["Allow"] = exc.headers["Allow"]
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
     message = exc.detail if isinstance(exc.detail, str) else "The request is invalid"
     return JSONResponse({"Message": message}, status_code=exc.status_code, headers=exc.headers)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the request's path (RFC 9110 §10.2.1): each method has its own Route,
+    and Starlette's own Allow names only those of the first Route that matched the path."""
+    methods = {
+        method
+        for route in request.app.routes
+        if isinstance(route, Route)
+        and route.methods
+        and route.matches(request.scope)[0] is Match.PARTIAL
+        for method in route.methods
+    }
+    return sorted(methods)
+
+
 def create_app(
-    db_path: str = ":memory:", store: Store | None = None, profile: Profile | None = None
+    db_path: str = ":memory:",
+    store: Store | None = None,
+    profile: Profile | None = None,
+    *,
+    control_api: bool = True,
+    control_token: str | None = None,
 ) -> Starlette:
     """The sandbox application over the SQLite database ``db_path`` (created and seeded if new).
 
     ``profile`` picks the readings it follows (:mod:`.profile`); handlers read
-    ``request.app.state.profile``.
+    ``request.app.state.profile``. ``control_api`` False leaves the test-control API out
+    (its paths answer 404); ``control_token`` serves it only to requests bearing that token.
     """
     store = store or Store(db_path)
+    control_routes = control.routes(token=control_token) if control_api or control_token else []
     app = Starlette(
         # Flat routes, not Mounts: a Mount matches its remaining path with ".*", which
         # stops at a newline, so an id holding %0A would get 404 instead of its 400/401.
-        routes=[*dropship.routes(), *orders.routes(), *control.routes()],
+        routes=[*dropship.routes(), *orders.routes(), *control_routes],
         middleware=[Middleware(CatchAll)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
     )
     app.state.store = store
     app.state.profile = profile or Profile()
+    store.page_size = app.state.profile.archive_page_size
     app.state.render_cache = RenderCache()
     return app
 

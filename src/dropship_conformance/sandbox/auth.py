@@ -10,16 +10,13 @@ for answers 401; a malformed one 400 with a message naming CompanyId.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Container
 
 from starlette.requests import Request
 
-from .errors import ApiError
+from .errors import ApiError, bad_field
 from .store import Identity, Store
-
-INT32_MAX = 2147483647
-_INT_RE = re.compile(r"^[0-9]+$")
+from .validation import positive_int32
 
 
 def authenticate(request: Request, store: Store) -> Identity:
@@ -28,18 +25,13 @@ def authenticate(request: Request, store: Store) -> Identity:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
+        if request.app.state.profile.missing_credentials_400:
+            raise bad_field("Authorization", "a Bearer token is required")
         raise ApiError("invalid_token")
     identity = store.directory.tokens.get(token)
     if identity is None:
         raise ApiError("invalid_token")
     return identity
-
-
-def _positive_int32(raw: str) -> int | None:
-    if not _INT_RE.match(raw) or len(raw) > 10:
-        return None
-    value = int(raw)
-    return value if 1 <= value <= INT32_MAX else None
 
 
 def supplier_id(raw: str, identity: Identity, known: Container[int]) -> int:
@@ -49,7 +41,7 @@ def supplier_id(raw: str, identity: Identity, known: Container[int]) -> int:
     supplier (001 §ERRORS, DS-ERR-001); 401 ``Invalid token`` when it names another
     supplier than the token's (AUTH-002 leaves the status open).
     """
-    value = _positive_int32(raw)
+    value = positive_int32(raw)
     if value is None or value not in known:
         raise ApiError("bad_supplier_id")
     if value not in identity.suppliers:
@@ -60,7 +52,7 @@ def supplier_id(raw: str, identity: Identity, known: Container[int]) -> int:
 def company_id(raw: str, identity: Identity) -> int:
     """The URI's CompanyId: 400 naming it when malformed (not a positive 32-bit integer),
     401 when it is not a company the token stands for."""
-    value = _positive_int32(raw)
+    value = positive_int32(raw)
     if value is None:
         raise ApiError("invalid_company", company_id=raw)
     if value not in identity.companies:

@@ -1,4 +1,8 @@
-"""The sandbox-only test-control API, mounted at ``/_sandbox`` (no token needed).
+"""The sandbox-only test-control API, mounted at ``/_sandbox``.
+
+Off unless asked for (``sandbox --control``, or ``--control-token T`` to serve it only to
+``Authorization: Bearer T``): it can reset the sandbox and lists every token. The embedded
+sandbox of ``run`` and ``verify-client`` (``serve_in_thread``) has it on, without a token.
 
 It exists only in the sandbox (ASSUME-SANDBOX-PATHS): a harness detects a sandbox by
 ``GET /_sandbox/info`` answering 200 with ``"sandbox": true``. All bodies are JSON; errors
@@ -46,7 +50,9 @@ are ``{"Message": "..."}`` like the public APIs.
 
 from __future__ import annotations
 
+import hmac
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -56,8 +62,8 @@ from starlette.routing import Route
 from .. import __version__
 from . import dropship_model, enums, seed
 from .errors import ApiError, bad_field
-from .store import Store
-from .validation import Obj, is_guid, read_json, show
+from .store import MAX_CLOCK_OFFSET_SECONDS, Store
+from .validation import Obj, decimal_number, is_guid, positive_int32, read_json, show
 
 MAX_SYNTHETIC = 200_000
 DROPSHIP_BASE = "/dropship/v1"
@@ -84,9 +90,10 @@ async def _optional_json(request: Request) -> Obj:
 
 def _supplier(request: Request, store: Store) -> int:
     raw = request.path_params["supplier_id"]
-    if not raw.isdigit() or int(raw) not in store.directory.suppliers:
+    value = positive_int32(raw)
+    if value is None or value not in store.directory.suppliers:
         raise bad_field("SupplierId", f"{show(raw)} is not a supplier of the sandbox")
-    return int(raw)
+    return value
 
 
 def info_document(store: Store, root: str) -> dict[str, Any]:
@@ -162,8 +169,14 @@ async def advance_clock(request: Request) -> Response:
     obj.only(("advance_hours",), "the clock request")
     hours = obj.number("advance_hours", required=True)
     assert hours is not None
-    if hours < 0 or hours > 24 * 365 * 100:
-        raise bad_field("advance_hours", "must be between 0 and 876000 (the clock only moves on)")
+    room = (MAX_CLOCK_OFFSET_SECONDS - store.clock.offset_seconds) / 3600.0
+    if not 0 <= hours <= room:
+        raise bad_field(
+            "advance_hours",
+            f"must be between 0 and {room:.0f}: the clock only moves on, and at most "
+            f"{MAX_CLOCK_OFFSET_SECONDS // 3600} hours ahead in all (POST /_sandbox/reset "
+            "moves it back)",
+        )
     store.advance_clock(float(hours))
     return JSONResponse(_clock(store))
 
@@ -192,16 +205,13 @@ def _order_items(obj: Obj) -> list[dict[str, Any]]:
         skus.add(sku)
         quantity = item.integer("quantity", minimum=0, maximum=2147483647)
         price = item.value.get("selling-price", 0)
-        if isinstance(price, bool) or not isinstance(price, int | float | str):
-            raise bad_field(item.name("selling-price"), f"must be a decimal, not {show(price)}")
-        try:
-            price_text = dropship_model.decimal_text(price)
-        except ArithmeticError:
+        if not decimal_number(price):
             raise bad_field(
-                item.name("selling-price"), f"must be a decimal, not {show(price)}"
-            ) from None
-        if price_text in ("NaN", "Infinity", "-Infinity") or "E" in price_text.upper():
-            raise bad_field(item.name("selling-price"), f"must be a decimal, not {show(price)}")
+                item.name("selling-price"),
+                f"must be a decimal of at most 15 integer and 10 fraction digits, not "
+                f"{show(price)}",
+            )
+        price_text = dropship_model.decimal_text(price)
         items.append(
             {
                 "catalog-id": item.guid("catalog-id") or str(uuid.uuid4()),
@@ -329,9 +339,9 @@ async def create_events(request: Request) -> Response:
 async def force_state(request: Request) -> Response:
     store = _store(request)
     raw_company = request.path_params["company_id"]
-    if not raw_company.isdigit() or int(raw_company) not in store.directory.companies:
+    cid = positive_int32(raw_company)
+    if cid is None or cid not in store.directory.companies:
         raise bad_field("CompanyId", f"{show(raw_company)} is not a company of the sandbox")
-    cid = int(raw_company)
     obj = await _optional_json(request)
     obj.only(("State",), "the state request")
     state = obj.string("State", required=True)
@@ -347,22 +357,35 @@ async def force_state(request: Request) -> Response:
     return JSONResponse(order)
 
 
-def routes(base: str = CONTROL_BASE) -> list[Route]:
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint, token: str) -> Endpoint:
+    """The endpoint, answering 401 ``Invalid token`` unless the request bears ``token``."""
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(request: Request) -> Response:
+        sent = request.headers.get("authorization", "").strip().encode()
+        if not hmac.compare_digest(sent, expected):
+            raise ApiError("invalid_token")
+        return await endpoint(request)
+
+    return guarded
+
+
+def routes(base: str = CONTROL_BASE, token: str | None = None) -> list[Route]:
+    """The control routes; with ``token``, each one answers only requests bearing it."""
+    table: list[tuple[str, Endpoint, str]] = [
+        ("/info", info, "GET"),
+        ("/reset", reset, "POST"),
+        ("/clock", get_clock, "GET"),
+        ("/clock", advance_clock, "POST"),
+        ("/suppliers/{supplier_id:seg}/orders", create_order, "POST"),
+        ("/suppliers/{supplier_id:seg}/orders/{order_id:seg}", get_order, "GET"),
+        ("/suppliers/{supplier_id:seg}/events", create_events, "POST"),
+        ("/companies/{company_id:seg}/orders/{order_id:seg}/state", force_state, "POST"),
+    ]
     return [
-        Route(f"{base}/info", info, methods=["GET"]),
-        Route(f"{base}/reset", reset, methods=["POST"]),
-        Route(f"{base}/clock", get_clock, methods=["GET"]),
-        Route(f"{base}/clock", advance_clock, methods=["POST"]),
-        Route(f"{base}/suppliers/{{supplier_id:seg}}/orders", create_order, methods=["POST"]),
-        Route(
-            f"{base}/suppliers/{{supplier_id:seg}}/orders/{{order_id:seg}}",
-            get_order,
-            methods=["GET"],
-        ),
-        Route(f"{base}/suppliers/{{supplier_id:seg}}/events", create_events, methods=["POST"]),
-        Route(
-            f"{base}/companies/{{company_id:seg}}/orders/{{order_id:seg}}/state",
-            force_state,
-            methods=["POST"],
-        ),
+        Route(base + path, _guarded(endpoint, token) if token else endpoint, methods=[method])
+        for path, endpoint, method in table
     ]

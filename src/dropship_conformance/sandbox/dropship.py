@@ -20,6 +20,7 @@ from .clock import atom_time
 from .enums import ds_status_name
 from .errors import ApiError, bad_field
 from .feed import MEDIA_TYPE, render_page
+from .profile import Profile
 from .store import PageRow, Store
 from .validation import INT32_MAX, Obj, is_guid, read_json, same_guid, show
 
@@ -80,9 +81,12 @@ def _feed_response(request: Request, store: Store, page_id: str | None, sid: int
         key = (store.generation, page.id, page.archived, page.count, base)
         body = cache.get(key)
         if body is None:
-            prev_id, next_id, _current, entries = store.page_document_data(page)
+            prev_id, next_id, current_id, entries = store.page_document_data(page)
+    profile: Profile = request.app.state.profile
     if body is None:
-        body = render_page(base, page, prev_id, next_id, entries)
+        if profile.newest_archive_without_next and next_id == current_id:
+            next_id = None
+        body = render_page(base, page, prev_id, next_id, entries, profile)
         cache.put(key, body)
     headers = {"Cache-Control": "max-age=86400" if page.archived else "no-cache"}
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
@@ -111,10 +115,14 @@ async def get_notifications_page(request: Request) -> Response:
     return _feed_response(request, store, raw.lower(), sid)
 
 
-def _status(obj: Obj, key: str, what: str) -> str:
+def _status(obj: Obj, key: str, what: str, profile: Profile) -> str:
+    """The status name; a numeric string ("6") is its id under ``numeric_string_status``
+    (DEV-STATUS-NAME-OR-ID)."""
     if not obj.has(key) or obj.value[key] is None:
         raise bad_field(obj.name(key), "is required")
     value = obj.value[key]
+    if profile.numeric_string_status and isinstance(value, str) and value.isdigit():
+        value = int(value)
     name = ds_status_name(value)
     if name is None:
         raise bad_field(
@@ -125,11 +133,48 @@ def _status(obj: Obj, key: str, what: str) -> str:
     return name
 
 
-def _load_order(conn: Any, store: Store, sid: int, order_id: str) -> Any:
+def _load_order(conn: Any, store: Store, sid: int, order_id: str, profile: Profile) -> Any:
+    """The supplier's order; 404, or 400 under ``unknown_order_400``
+    (DEV-DROPSHIP-UNDOCUMENTED-ERRORS)."""
     row = store.get_ds_order(conn, sid, order_id.lower()) if is_guid(order_id) else None
     if row is None:
-        raise ApiError("order_not_found", order_id=order_id)
+        raise ApiError(
+            "bad_page_id" if profile.unknown_order_400 else "order_not_found", order_id=order_id
+        )
     return row
+
+
+def _text_fields(obj: Obj, profile: Profile) -> dict[str, Any]:
+    """The update's text fields as stored and fed; a JSON-integer TrackingInfo is its digits
+    under ``numeric_tracking_info`` (DEV-NUMERIC-TRACKINGINFO)."""
+    tracking = obj.value.get("TrackingInfo")
+    numeric = (
+        profile.numeric_tracking_info
+        and isinstance(tracking, int)
+        and not isinstance(tracking, bool)
+    )
+    for field in UPDATE_TEXT_FIELDS:
+        if not (numeric and field == "TrackingInfo"):
+            obj.string(field)
+    return {"TrackingInfo": str(tracking)} if numeric else {}
+
+
+def _check_tracking(obj: Obj, status: str, profile: Profile, *, item: bool) -> None:
+    """``item_tracking_required`` (000: item TrackingInfo Required, DEV-ITEM-TRACKING-REQUIRED)
+    and ``shipped_requires_tracking`` (001 §OVERVIEW, DEV-SHIPPED-TRACKING)."""
+    needed = ["TrackingInfo"] if item and profile.item_tracking_required else []
+    if status == "Shipped" and profile.shipped_requires_tracking:
+        needed += ["TrackingInfo", "ShippingProvider"]
+    for field in needed:
+        if obj.value.get(field) in (None, ""):
+            raise bad_field(obj.name(field), f"is required when Status is {status}")
+
+
+def _check_id(body_id: str, uri_id: str, profile: Profile) -> None:
+    """400 on a body Id other than the URI's, unless ``body_id_mismatch_accepted`` (001's
+    examples, DEV-BODY-ID-MISMATCH): then the URI's order is the one updated."""
+    if not same_guid(body_id, uri_id) and not profile.body_id_mismatch_accepted:
+        raise ApiError("id_mismatch")
 
 
 async def put_order_status_update(request: Request) -> Response:
@@ -142,16 +187,18 @@ async def put_order_status_update(request: Request) -> Response:
     obj = Obj(body, what="object (OrderStatusUpdate)")
     obj.only(ORDER_STATUS_UPDATE_FIELDS, "OrderStatusUpdate")
     body_id = obj.guid("Id", required=True)
-    status = _status(obj, "Status", "OrderStatus")
-    for field in UPDATE_TEXT_FIELDS:
-        obj.string(field)
+    profile: Profile = request.app.state.profile
+    status = _status(obj, "Status", "OrderStatus", profile)
+    stored = {**body, **_text_fields(obj, profile)}
+    _check_tracking(obj, status, profile, item=False)
     assert body_id is not None
-    if not same_guid(body_id, uri_id):
-        raise ApiError("id_mismatch")
+    _check_id(body_id, uri_id, profile)
     now = store.clock.now()
     with store.write() as conn:
-        row = _load_order(conn, store, sid, uri_id)
-        dropship_model.apply_order_status_update(store, conn, now, row, body, status)
+        row = _load_order(conn, store, sid, uri_id, profile)
+        dropship_model.apply_order_status_update(
+            store, conn, now, row, stored, status, profile=profile
+        )
     return JSONResponse(body, status_code=202)
 
 
@@ -165,33 +212,66 @@ async def put_item_status_update(request: Request) -> Response:
     obj = Obj(body, what="object (ItemStatusUpdate)")
     obj.only(ITEM_STATUS_UPDATE_FIELDS, "ItemStatusUpdate")
     body_id = obj.guid("Id", required=True)
-    infos = obj.array("ItemInformation", required=True, min_items=1)
-    assert body_id is not None and infos is not None
+    profile: Profile = request.app.state.profile
+    # ``item_information_optional``: 000 lists ItemInformation as optional
+    # (DEV-ITEMINFORMATION-REQUIRED); such an update names no item and records nothing.
+    optional = profile.item_information_optional
+    infos = obj.array("ItemInformation", required=not optional, min_items=0 if optional else 1)
+    assert body_id is not None
+    infos = infos or []
     statuses = []
+    stored_infos = []
     for index, info in enumerate(infos):
         item = Obj(info, f"ItemInformation[{index}]")
         item.only(ITEM_INFORMATION_FIELDS, "ItemInformation")
         item.string("Sku", required=True, min_length=1)
-        statuses.append(_status(item, "Status", "ItemStatus"))
+        statuses.append(_status(item, "Status", "ItemStatus", profile))
         item.guid("CatalogId")
         item.integer("Quantity", minimum=0, maximum=INT32_MAX)
         item.string("ProductName")
-        for field in UPDATE_TEXT_FIELDS:
-            item.string(field)
-    if not same_guid(body_id, uri_id):
-        raise ApiError("id_mismatch")
+        stored_infos.append({**info, **_text_fields(item, profile)})
+        _check_tracking(item, statuses[-1], profile, item=True)
+    _check_id(body_id, uri_id, profile)
     now = store.clock.now()
     with store.write() as conn:
-        row = _load_order(conn, store, sid, uri_id)
-        skus = {item["sku"] for item in dropship_model.order_items(row)}
+        row = _load_order(conn, store, sid, uri_id, profile)
+        order_items = dropship_model.order_items(row)
+        skus = {item["sku"] for item in order_items}
         for index, info in enumerate(infos):
             if info["Sku"] not in skus:
                 raise bad_field(
                     f"ItemInformation[{index}].Sku",
                     f"{show(info['Sku'])} is not a SKU of order {row['id']}",
                 )
-        dropship_model.apply_item_status_update(store, conn, now, row, body, statuses)
-    return JSONResponse(body, status_code=202)
+        if infos:
+            dropship_model.apply_item_status_update(
+                store,
+                conn,
+                now,
+                row,
+                {**body, "ItemInformation": stored_infos},
+                statuses,
+                profile=profile,
+            )
+    echo = _echo_as_000(body, order_items) if profile.echo_as_000 else body
+    return JSONResponse(echo, status_code=202)
+
+
+def _echo_as_000(body: dict[str, Any], order_items: list[dict[str, Any]]) -> dict[str, Any]:
+    """``echo_as_000``: the 000 §Update Item Status response: no ProductName, the order's
+    CatalogId (when a GUID) and Quantity, null reserved fields (DEV-ECHO-ENRICHED)."""
+    by_sku = {item["sku"]: item for item in order_items}
+    echoed = []
+    for info in body.get("ItemInformation") or []:
+        own = by_sku.get(info.get("Sku"), {})
+        known = {
+            "CatalogId": own.get("catalog-id") if is_guid(own.get("catalog-id")) else None,
+            "Quantity": own.get("quantity"),
+            **dict.fromkeys(("ReferenceName", "ReferenceValue", "Info", "Message")),
+        }
+        sent = {key: value for key, value in info.items() if key != "ProductName"}
+        echoed.append({**known, **sent})
+    return {**body, "ItemInformation": echoed} if "ItemInformation" in body else body
 
 
 def routes(base: str = BASE_PATH) -> list[Route]:

@@ -17,12 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from . import enums
 from .clock import atom_time
+from .errors import bad_field
+from .profile import Profile
 from .store import NewEvent, dumps
 
 if TYPE_CHECKING:
     from .store import Directory, Store
 
 PENDING = "PendingSupplier"  # 002 §Order Statuses: the status of a new dropship order
+# What one request may add to a feed, as the stored JSON of one event. Every client of the
+# supplier downloads the page it lands on for as long as it is current (and its archive for
+# good): a 0.9 MB ItemStatusUpdate once added 19 MB to a page, and another company's
+# Process 5 MB to supplier 60455's feed. A real order or update is a few kilobytes.
+MAX_EVENT_BYTES = 64 * 1024
 
 # OrderStatusUpdate / ItemInformation field -> item-information element (000 §OrderStatusUpdated).
 UPDATE_FIELDS: dict[str, str] = {
@@ -39,6 +46,19 @@ def decimal_text(value: Any) -> str:
     """A JSON number or numeric string as xs:decimal text (no exponent)."""
     number = Decimal(str(value))
     text = format(number, "f")
+    return text
+
+
+def _bounded_event(model: dict[str, Any], field: str) -> str:
+    """The event's stored JSON; 400 naming ``field`` when it is over MAX_EVENT_BYTES."""
+    text = dumps(model)
+    size = len(text.encode("utf-8"))
+    if size > MAX_EVENT_BYTES:
+        raise bad_field(
+            field,
+            f"would add a feed event of {size} bytes; one request may add at most "
+            f"{MAX_EVENT_BYTES} (fewer or shorter entries)",
+        )
     return text
 
 
@@ -106,6 +126,7 @@ def create_dropship_order(
         "shipping-method": shipping_method,
         "supplier-id": supplier_id,
     }
+    data = _bounded_event(model, "items")
     item_state = None
     if orders_item_ids is not None:
         item_state = dumps([_initial_state(orders_item_id) for orders_item_id in orders_item_ids])
@@ -117,7 +138,7 @@ def create_dropship_order(
                 supplier_id,
                 company_id,
                 PENDING,
-                dumps(model),
+                data,
                 item_state,
                 source_order_id,
                 atom_time(now),
@@ -242,6 +263,8 @@ def apply_order_status_update(
     row: sqlite3.Row,
     body: dict[str, Any],
     status: str,
+    *,
+    profile: Profile | None = None,
 ) -> None:
     """OrderStatusUpdate: every item takes the status; one item-information per item."""
     model = json.loads(row["data"])
@@ -253,7 +276,9 @@ def apply_order_status_update(
             if body.get(field) is not None:
                 state[element] = body[field]
         event_items.append(
-            _item_information(item, status, body, quantity=item["quantity"], catalog_id=None)
+            _item_information(
+                item, status, body, quantity=None, catalog_id=None, profile=profile or Profile()
+            )
         )
     _finish_update(
         store, conn, now, row, model, states, status, "OrderStatusUpdate", body, event_items
@@ -269,6 +294,8 @@ def apply_item_status_update(
     row: sqlite3.Row,
     body: dict[str, Any],
     statuses: list[str],
+    *,
+    profile: Profile | None = None,
 ) -> None:
     """ItemStatusUpdate: the named items take their statuses; the event lists the items sent."""
     model = json.loads(row["data"])
@@ -288,14 +315,14 @@ def apply_item_status_update(
                 if info.get(field) is not None:
                     state[element] = info[field]
             touched.append((index, status, info))
-        quantity = info.get("Quantity")
         event_items.append(
             _item_information(
                 first,
                 status,
                 info,
-                quantity=first["quantity"] if quantity is None else quantity,
+                quantity=info.get("Quantity"),
                 catalog_id=info.get("CatalogId"),
+                profile=profile or Profile(),
             )
         )
     distinct = {state["status"] for state in states}
@@ -315,15 +342,22 @@ def _item_information(
     status: str,
     sent: dict[str, Any],
     *,
-    quantity: int,
+    quantity: int | None,
     catalog_id: str | None,
+    profile: Profile,
 ) -> dict[str, Any]:
-    """An item-information model in the element order of the 000 examples."""
-    return {
-        "catalog-id": catalog_id or item["catalog-id"],
+    """An item-information model in the element order of the 000 examples.
+
+    catalog-id and quantity not sent are the order's own (000's examples fill them in), or
+    unknown under ``feed_unsent_catalog_quantity_unknown``; unknown values are i:nil, or left
+    out under ``feed_omits_unsent`` (DEV-FEED-NIL-OR-ABSENT).
+    """
+    fill = not profile.feed_unsent_catalog_quantity_unknown
+    model = {
+        "catalog-id": catalog_id or (item["catalog-id"] if fill else None),
         "info": sent.get("Info"),
         "message": sent.get("Message"),
-        "quantity": quantity,
+        "quantity": item["quantity"] if quantity is None and fill else quantity,
         "reference-name": sent.get("ReferenceName"),
         "reference-value": sent.get("ReferenceValue"),
         "shipping-provider": sent.get("ShippingProvider"),
@@ -331,6 +365,9 @@ def _item_information(
         "status": status,
         "tracking-info": sent.get("TrackingInfo"),
     }
+    if profile.feed_omits_unsent:
+        return {key: value for key, value in model.items() if value is not None}
+    return model
 
 
 def _finish_update(
@@ -345,16 +382,17 @@ def _finish_update(
     body: dict[str, Any],
     event_items: list[dict[str, Any]],
 ) -> None:
-    store.set_ds_order_state(conn, row["id"], order_status, states)
-    store.log_update(conn, row["id"], kind, body, atom_time(now))
     payload = {
         "company-id": model["seller"]["company-id"],
         "items": event_items,
         "order-id": row["id"],
         "supplier-id": row["supplier_id"],
     }
+    text = _bounded_event(payload, "ItemInformation" if kind == "ItemStatusUpdate" else "body")
+    store.set_ds_order_state(conn, row["id"], order_status, states)
+    store.log_update(conn, row["id"], kind, body, atom_time(now))
     store.append_events(
-        conn, row["supplier_id"], [NewEvent("status", row["id"], dumps(payload))], atom_time(now)
+        conn, row["supplier_id"], [NewEvent("status", row["id"], text)], atom_time(now)
     )
 
 

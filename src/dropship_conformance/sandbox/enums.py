@@ -69,6 +69,8 @@ def ds_status_name(value: Any) -> str | None:
     """
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema: 2.0 is the integer 2
     if isinstance(value, int):
         return DS_STATUSES[value] if 0 <= value < len(DS_STATUSES) else None
     if isinstance(value, str) and value in DS_STATUSES:

@@ -45,6 +45,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
         "Content-Type: the request body must be sent as application/json, not {content_type}",
     ),
     "too_large": (413, "The request body is larger than {limit} bytes"),
+    "body_timeout": (408, "The request body took more than {seconds} s to arrive"),
 }
 
 

@@ -21,9 +21,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
+from .profile import Profile
 from .store import PageRow
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -92,12 +94,16 @@ def render_page(
     prev_id: str | None,
     next_id: str | None,
     entries: Sequence[Any],
+    profile: Profile | None = None,
 ) -> bytes:
     """Render one feed document (the current page or an archive) as UTF-8 bytes.
 
     ``entries`` are rows with entry_id, kind, published, updated, payload (JSON), newest
     first. ``base`` is the absolute URL of the API root, e.g. ``http://host/dropship/v1``.
     """
+    profile = profile or Profile()
+    content_type = "text/xml" if profile.feed_content_text_xml else "application/xml"
+    links = urlsplit(base).path if profile.feed_relative_links else base
     archive = page.archived
     nsmap: dict[str | None, str] = {None: ATOM_NS}
     if archive:
@@ -110,15 +116,15 @@ def render_page(
     author = etree.SubElement(feed, _A + "author")
     _text(author, _A + "name", AUTHOR)
     supplier_id = page.supplier_id
-    etree.SubElement(feed, _A + "link", rel="current", href=feed_href(base, supplier_id))
-    etree.SubElement(feed, _A + "link", rel="self", href=page_href(base, supplier_id, page.id))
+    etree.SubElement(feed, _A + "link", rel="current", href=feed_href(links, supplier_id))
+    etree.SubElement(feed, _A + "link", rel="self", href=page_href(links, supplier_id, page.id))
     if archive and next_id:
         etree.SubElement(
-            feed, _A + "link", rel="next-archive", href=page_href(base, supplier_id, next_id)
+            feed, _A + "link", rel="next-archive", href=page_href(links, supplier_id, next_id)
         )
     if prev_id:
         etree.SubElement(
-            feed, _A + "link", rel="prev-archive", href=page_href(base, supplier_id, prev_id)
+            feed, _A + "link", rel="prev-archive", href=page_href(links, supplier_id, prev_id)
         )
     if archive:
         etree.SubElement(feed, f"{{{FH_NS}}}archive")
@@ -129,8 +135,11 @@ def render_page(
         _text(entry, _A + "title", TITLES[kind], type="text")
         _text(entry, _A + "published", row["published"])
         _text(entry, _A + "updated", row["updated"])
-        content = etree.SubElement(entry, _A + "content", type="application/xml")
-        content.append(payload_element(kind, json.loads(row["payload"])))
+        content = etree.SubElement(entry, _A + "content", type=content_type)
+        model = json.loads(row["payload"])
+        if profile.feed_omits_shipping_entity_id:
+            model.pop("shipping-entity-id", None)
+        content.append(payload_element(kind, model))
     return _DECLARATION + etree.tostring(feed, encoding="utf-8", pretty_print=True)
 
 
@@ -138,13 +147,21 @@ class RenderCache:
     """Rendered documents by (store generation, page id, archived, count, base URL).
 
     An archive never changes, and the current page changes only by growing, so the key
-    identifies the bytes; bounded so memory stays small.
+    identifies the bytes. Bounded by total bytes, not only entries: 512 pages of a few
+    megabytes each once held more than a gigabyte. A document larger than a quarter of the
+    budget is not kept at all, so one huge page cannot evict everything else.
     """
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 512, max_bytes: int = 32 << 20) -> None:
         self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._data: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def total_bytes(self) -> int:
+        return self._bytes
 
     def get(self, key: tuple[Any, ...]) -> bytes | None:
         with self._lock:
@@ -154,8 +171,14 @@ class RenderCache:
             return value
 
     def put(self, key: tuple[Any, ...], value: bytes) -> None:
+        if len(value) > self._max_bytes // 4:
+            return
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old)
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
+            self._bytes += len(value)
+            while len(self._data) > self._size or self._bytes > self._max_bytes:
+                _, evicted = self._data.popitem(last=False)
+                self._bytes -= len(evicted)

@@ -255,6 +255,12 @@ TOKENS: list[dict[str, Any]] = [
         "companies": [33772],
         "description": "company 33772 only (isolation tests)",
     },
+    {
+        "token": "sandbox-other-token",
+        "suppliers": [14107],
+        "companies": [33772],
+        "description": "second identity: supplier 14107 and company 33772 (--other-token)",
+    },
 ]
 
 # Dropship orders present after a seed or reset, each with its order-created event. The ids

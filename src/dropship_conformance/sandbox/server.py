@@ -3,27 +3,209 @@
 The listening socket is bound before uvicorn starts, so a port that is taken is reported
 as one clean error (PortInUse) instead of a traceback, and ``port=0`` picks a free port
 whose number is known before the first request.
+
+Connections are bounded (:class:`SandboxProtocol`): a request's headers must arrive within
+HEADER_TIMEOUT seconds, past the connection limit an idle connection is closed to make room
+(or, with none idle, the new one is refused), protocol-level errors answer in the documented
+``{"Message": ...}`` shape, and repeated log lines are rate-limited (:class:`RateLimit`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
+import ipaddress
+import json
+import logging
+import resource
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any, NamedTuple
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import create_app
 from .profile import Profile
 from .store import Store
 
+HEADER_TIMEOUT = 10.0
+# File descriptors kept for the database, its journal, logs and the listening socket.
+RESERVED_FDS = 64
+LOG_INTERVAL = 10.0
+
+log = logging.getLogger("dropship_conformance.sandbox")
+
 
 class PortInUse(Exception):
     """The requested host:port cannot be bound."""
+
+
+def connection_limit() -> int:
+    """Connections served at once: below the process's file-descriptor limit, so that running
+    out of descriptors refuses new connections instead of failing the database and everyone."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 4096
+    return max(16, min(4096, soft - RESERVED_FDS))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is reachable only from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _raw_response(status: int, message: str) -> bytes:
+    """A complete error response in the documented shape, written outside h11: a server may
+    not send an h11 Response before it has received a request."""
+    body = json.dumps({"Message": message}).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "content-type: application/json; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class SandboxProtocol(H11Protocol):
+    """uvicorn's h11 protocol with the bounds uvicorn lacks.
+
+    uvicorn has no header timeout: a client dripping one header line every few seconds held
+    a connection (and its descriptor) for ever, and 1,100 of them starved every client. Here
+    the headers of each request must arrive within ``header_timeout`` (else 408 and close),
+    and past ``max_connections`` the oldest connection that is between requests is closed
+    to make room. uvicorn's ``limit_concurrency`` is not used: it answers 503 to everyone
+    instead of shedding the idle connections.
+    """
+
+    header_timeout: float = HEADER_TIMEOUT
+    max_connections: int = 1024
+    _header_timer: asyncio.TimerHandle | None = None
+    _opened: float = 0.0
+    _partial = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if len(self.connections) >= self.max_connections and not self._evict_idle():
+            self.transport = transport
+            transport.abort()
+            log.warning(
+                "connection limit (%d) reached: new connection refused", self.max_connections
+            )
+            return
+        super().connection_made(transport)
+        self._opened = time.monotonic()
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._partial = True
+        super().data_received(data)
+
+    def on_response_complete(self) -> None:
+        self._partial = False
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_timer()
+
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(_raw_response(400, "The request is invalid"))
+        self.transport.close()
+
+    def _between_requests(self) -> bool:
+        return self.conn.their_state is h11.IDLE and self.conn.our_state is h11.IDLE
+
+    def _evict_idle(self) -> bool:
+        idle = [c for c in self.connections if isinstance(c, SandboxProtocol) and c._idle()]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda c: c._opened)
+        oldest.transport.abort()
+        self.connections.discard(oldest)
+        return True
+
+    def _idle(self) -> bool:
+        return self._between_requests() and not self.transport.is_closing()
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_late(self) -> None:
+        self._header_timer = None
+        if not self._idle():
+            return
+        if self._partial:
+            self.transport.write(
+                _raw_response(408, f"The request headers took more than {self.header_timeout:g} s")
+            )
+        self.transport.close()
+
+
+def protocol_class(header_timeout: float, max_connections: int) -> type[SandboxProtocol]:
+    """A SandboxProtocol with these bounds (uvicorn instantiates the class it is given)."""
+    return type(
+        "BoundedSandboxProtocol",
+        (SandboxProtocol,),
+        {"header_timeout": header_timeout, "max_connections": max_connections},
+    )
+
+
+class RateLimit(logging.Filter):
+    """Let the same log line (logger, level, message template) through once per interval.
+
+    Under a flood (malformed requests, descriptor exhaustion) uvicorn and asyncio log one
+    line per event: 172 MB in 20 s once. The next line let through counts those dropped.
+    """
+
+    def __init__(self, interval: float = LOG_INTERVAL) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last: dict[tuple[str, int, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, str(record.msg))
+        now = time.monotonic()
+        with self._lock:
+            last, dropped = self._last.get(key, (float("-inf"), 0))
+            if now - last < self.interval:
+                self._last[key] = (last, dropped + 1)
+                return False
+            if len(self._last) > 1000:
+                self._last.clear()
+            self._last[key] = (now, 0)
+        if dropped:
+            record.msg = f"{record.msg} ({dropped} similar lines suppressed)"
+        return True
+
+
+RATE_LIMITED_LOGGERS = ("uvicorn.error", "asyncio", "dropship_conformance.sandbox")
+
+
+def limit_log_rates(interval: float = LOG_INTERVAL) -> None:
+    """Install :class:`RateLimit` on the loggers a flood goes to (once per process)."""
+    for name in RATE_LIMITED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RateLimit) for f in logger.filters):
+            logger.addFilter(RateLimit(interval))
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -58,14 +240,24 @@ def make_server(
     configure_logging: bool = False,
     wrap: Callable[[Any], Any] | None = None,
     profile: Profile | None = None,
+    control_api: bool = True,
+    control_token: str | None = None,
+    header_timeout: float = HEADER_TIMEOUT,
+    max_connections: int | None = None,
 ) -> uvicorn.Server:
     """A uvicorn server for the sandbox over ``store`` (logging left alone unless asked).
 
-    ``wrap`` puts an ASGI middleware around the application (the fault injector does).
+    ``wrap`` puts an ASGI middleware around the application (the fault injector does);
+    ``control_api``/``control_token`` are :func:`.app.create_app`'s; ``max_connections``
+    defaults to :func:`connection_limit`.
     """
-    app = create_app(store=store, profile=profile)
+    app = create_app(
+        store=store, profile=profile, control_api=control_api, control_token=control_token
+    )
+    limit_log_rates()
     config = uvicorn.Config(
         wrap(app) if wrap else app,
+        http=protocol_class(header_timeout, max_connections or connection_limit()),
         log_level=log_level,
         access_log=access_log,
         log_config=uvicorn.config.LOGGING_CONFIG if configure_logging else None,
@@ -98,16 +290,28 @@ def serve_in_thread(
     port: int = 0,
     wrap: Callable[[Any], Any] | None = None,
     profile: Profile | None = None,
+    control_api: bool = True,
+    header_timeout: float = HEADER_TIMEOUT,
+    max_connections: int | None = None,
 ) -> SandboxHandle:
     """Start the sandbox on a free loopback port in a daemon thread.
 
-    Returns (base URL such as ``http://127.0.0.1:54321``, stop). ``stop()`` shuts the
-    server down, waits for it, and closes the database; calling it twice is harmless.
+    The control API is on by default: this is the embedded sandbox of ``run`` and
+    ``verify-client``, on loopback. Returns (base URL such as ``http://127.0.0.1:54321``,
+    stop). ``stop()`` shuts the server down, waits for it, and closes the database; calling
+    it twice is harmless.
     """
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
     store = Store(db_path)
-    server = make_server(store, wrap=wrap, profile=profile)
+    server = make_server(
+        store,
+        wrap=wrap,
+        profile=profile,
+        control_api=control_api,
+        header_timeout=header_timeout,
+        max_connections=max_connections,
+    )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="dropship-sandbox", daemon=True
     )
@@ -151,10 +355,13 @@ def serve_forever(
     synchronous: str = "normal",
     on_ready: Callable[[str, Store], None] | None = None,
     profile: Profile | None = None,
+    control_api: bool = False,
+    control_token: str | None = None,
 ) -> None:
     """Run the sandbox in the foreground until interrupted (the CLI's ``sandbox`` command).
 
-    Raises PortInUse before anything starts when host:port cannot be bound.
+    The control API is off unless ``control_api`` or ``control_token`` asks for it. Raises
+    PortInUse before anything starts when host:port cannot be bound.
     """
     sock = bind_socket(host, port)
     store = Store(db_path, synchronous=synchronous)
@@ -165,6 +372,8 @@ def serve_forever(
             access_log=log_level in ("info", "debug", "trace"),
             configure_logging=True,
             profile=profile,
+            control_api=control_api,
+            control_token=control_token,
         )
         if on_ready is not None:
             on_ready(url_of(host, sock.getsockname()[1]), store)

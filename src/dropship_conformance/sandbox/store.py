@@ -15,6 +15,7 @@ reset, so it is also mirrored in memory for cheap per-request lookups.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import uuid
@@ -26,7 +27,13 @@ from typing import Any
 from . import seed
 from .clock import Clock
 
+log = logging.getLogger("dropship_conformance.sandbox")
+
 SCHEMA_VERSION = "1"
+# 100 years: far beyond any expiry test, and far enough from datetime's year 9999 that an
+# order created then still has a representable OrderExpiryDate (80 advances of 100 years
+# once overflowed every timestamp, and the sandbox could not even start on that database).
+MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * 24 * 3600
 SYNCHRONOUS = ("normal", "full")
 PAGE_SIZE = (
     50  # 000 §Order Feed, 001, 002 §Step 2: "Each page of the feed will contain up to 50 events"
@@ -139,6 +146,8 @@ class Store:
         if synchronous not in SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
         self.path = path
+        # Entries a page holds before it is archived; Profile.archive_page_size may lower it.
+        self.page_size = PAGE_SIZE
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
@@ -277,14 +286,14 @@ class Store:
         with self.read() as conn:
             self.directory = self._read_directory(conn)
             row = conn.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
-            self.clock.offset_seconds = float(row["value"]) if row else 0.0
+            self.clock.offset_seconds = _clock_offset(row["value"] if row else None)
         self.generation += 1
 
     # ---- clock --------------------------------------------------------------------------
 
     def advance_clock(self, hours: float) -> None:
         with self.write() as conn:
-            offset = self.clock.offset_seconds + hours * 3600.0
+            offset = min(self.clock.offset_seconds + hours * 3600.0, MAX_CLOCK_OFFSET_SECONDS)
             conn.execute("INSERT OR REPLACE INTO meta VALUES('clock_offset', ?)", (repr(offset),))
         self.clock.offset_seconds = offset
 
@@ -353,7 +362,7 @@ class Store:
         rows = []
         entry_ids = []
         for event in events:
-            if count >= PAGE_SIZE:
+            if count >= self.page_size:
                 conn.execute(
                     "UPDATE pages SET archived = 1, count = ? WHERE id = ?", (count, page_id)
                 )
@@ -599,6 +608,20 @@ class Store:
 
     def save_item(self, conn: sqlite3.Connection, item: dict[str, Any]) -> None:
         conn.execute("UPDATE order_items SET data = ? WHERE id = ?", (_dumps(item), item["Id"]))
+
+
+def _clock_offset(stored: str | None) -> float:
+    """The stored clock offset, clamped: a database written by an older sandbox (or by hand)
+    must not keep the sandbox from starting."""
+    try:
+        offset = float(stored or 0)
+    except ValueError:
+        log.warning("ignoring the unreadable stored clock offset %r", stored[:40] if stored else "")
+        return 0.0
+    if not 0 <= offset <= MAX_CLOCK_OFFSET_SECONDS:  # also false for NaN
+        log.warning("stored clock offset %r s is out of bounds, clamped", offset)
+        return float(MAX_CLOCK_OFFSET_SECONDS) if offset > 0 else 0.0
+    return offset
 
 
 def _page(row: sqlite3.Row) -> PageRow:

@@ -12,11 +12,21 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 
-from .errors import ApiError, bad_field
+from .errors import ApiError, bad_field, printable
 
 MAX_BODY = 1 << 20  # 1 MiB
+BODY_TIMEOUT = 30
+# Nothing the documents describe nests deeper than a few levels; a body nested hundreds
+# deep was stored once and then broke every read of the company (RecursionError on output).
+MAX_DEPTH = 32
+# Every text field of both APIs is a name, a code or a short note; a bound keeps one
+# request from adding megabytes to a feed page that every client then downloads.
+MAX_TEXT = 4000
+_INT_RE = re.compile(r"[0-9]{1,10}")
+_DECIMAL_RE = re.compile(r"[+-]?[0-9]{1,15}(\.[0-9]{1,10})?")
 GUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -31,6 +41,43 @@ def is_guid(value: Any) -> bool:
 
 def same_guid(a: str, b: str) -> bool:
     return a.lower() == b.lower()
+
+
+def positive_int32(raw: str) -> int | None:
+    """A URI id typed as a positive 32-bit integer, or None.
+
+    ASCII digits only, the whole segment (``re.match`` with ``$`` lets "1\\n" through):
+    ``str.isdigit`` accepts "²", which ``int`` refuses, and ``int`` refuses more than 4,300
+    digits; both once surfaced as 500s.
+    """
+    if not _INT_RE.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= INT32_MAX else None
+
+
+def as_integer(value: Any) -> int | None:
+    """A JSON number that JSON Schema calls an integer (``14202`` and ``14202.0``), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def decimal_number(value: Any) -> bool:
+    """Whether a JSON number or numeric string is a plain decimal of bounded size.
+
+    An exponent such as "1e999999999999999999" would expand to a gigabyte of digits once
+    written as xs:decimal, so a decimal here is at most 15 integer and 10 fraction digits.
+    """
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return math.isfinite(value) and abs(value) < 1e15
+    return isinstance(value, str) and _DECIMAL_RE.fullmatch(value) is not None
 
 
 def show(value: Any) -> str:
@@ -68,11 +115,16 @@ async def read_json(request: Request) -> Any:
         raise ApiError("too_large", limit=MAX_BODY)
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise ApiError("too_large", limit=MAX_BODY)
-        chunks.append(chunk)
+    # The server bounds the headers (server.SandboxProtocol); a body dripped byte by byte
+    # would hold the connection and its handler as long, so it has a bound of its own.
+    with anyio.move_on_after(BODY_TIMEOUT) as scope:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise ApiError("too_large", limit=MAX_BODY)
+            chunks.append(chunk)
+    if scope.cancelled_caught:
+        raise ApiError("body_timeout", seconds=BODY_TIMEOUT)
     raw = b"".join(chunks)
     if not raw.strip():
         # No body at all: the body is what is missing, whatever the Content-Type says.
@@ -83,7 +135,7 @@ async def read_json(request: Request) -> Any:
     try:
         value = json.loads(raw, parse_constant=_reject_constant, parse_float=_parse_float)
     except RecursionError:
-        raise bad_field("body", "the JSON is nested too deeply") from None
+        raise _depth_error() from None
     except UnicodeDecodeError:
         raise bad_field("body", "the body is not UTF-8 text") from None
     except ValueError as exc:
@@ -92,30 +144,39 @@ async def read_json(request: Request) -> Any:
     return value
 
 
+def _depth_error() -> ApiError:
+    return bad_field("body", f"the JSON is nested more than {MAX_DEPTH} levels deep")
+
+
 def check_text(value: Any, path: str = "") -> None:
-    """Refuse characters XML 1.0 cannot carry (control characters, lone surrogates).
+    """Refuse characters XML 1.0 cannot carry (control characters, lone surrogates), text
+    longer than MAX_TEXT and nesting deeper than MAX_DEPTH.
 
     Text sent to either API can end up in the Atom feed, and a document that cannot be
     serialized would break the feed for good; a lone surrogate cannot even be encoded in
     a UTF-8 JSON answer.
     """
-    stack = [(value, path)]
+    stack = [(value, path, 0)]
     while stack:
-        item, where = stack.pop()
+        item, where, depth = stack.pop()
         if isinstance(item, str):
             _check_string(item, where)
+        elif isinstance(item, list | dict) and depth >= MAX_DEPTH:
+            raise _depth_error()
         elif isinstance(item, list):
-            stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
+            stack.extend((child, f"{where}[{i}]", depth + 1) for i, child in enumerate(item))
         elif isinstance(item, dict):
             for key, child in item.items():
                 name = f"{where}.{key}" if where else key
-                if _BAD_XML_CHAR.search(key):
-                    name = json.dumps(name)[1:-1]  # escaped, safe to show
+                if _BAD_XML_CHAR.search(key) or len(key) > 80:
+                    name = printable(name)
                     _check_string(key, name)
-                stack.append((child, name))
+                stack.append((child, name, depth + 1))
 
 
 def _check_string(text: str, where: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise bad_field(where or "body", f"is longer than {MAX_TEXT} characters")
     match = _BAD_XML_CHAR.search(text)
     if match is not None:
         raise bad_field(
@@ -179,11 +240,12 @@ class Obj:
         minimum: int | None = None,
         maximum: int | None = None,
     ) -> int | None:
-        value = self._get(key, required)
-        if value is None:
+        raw = self._get(key, required)
+        if raw is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad_field(self.name(key), f"must be an integer, not {show(value)}")
+        value = as_integer(raw)
+        if value is None:
+            raise bad_field(self.name(key), f"must be an integer, not {show(raw)}")
         if minimum is not None and value < minimum:
             raise bad_field(self.name(key), f"must be at least {minimum}, not {value}")
         if maximum is not None and value > maximum:
