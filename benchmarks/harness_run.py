@@ -57,6 +57,7 @@ def traversal(events: int) -> None:
                 "-m",
                 "dropship_conformance.cli",
                 "sandbox",
+                "--control",
                 "--port",
                 str(port),
                 "--db",
@@ -80,7 +81,7 @@ def traversal(events: int) -> None:
             )
             seeded = time.perf_counter() - started
             recorder = Recorder(secrets=(TOKEN,))
-            session = HttpSession(recorder, token=TOKEN, timeout=60)
+            session = HttpSession(recorder, token=TOKEN, origins=(root,), timeout=60)
             client = DropshipClient(session, f"{root}/dropship/v1", 60455)
 
             def fetch(url: str):

@@ -41,6 +41,7 @@ def start_sandbox(db: Path, sync: str) -> tuple[subprocess.Popen[str], str]:
             "-m",
             "dropship_conformance.cli",
             "sandbox",
+            "--control",
             "--port",
             "0",
             "--db",

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from urllib.parse import urljoin
 
 import pytest
 
 from dropship_conformance.client import DropshipClient, Reply
 from dropship_conformance.feed import atom, events, rules
+from dropship_conformance.feed.walk import FeedScope
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import TestData
 from dropship_conformance.verdicts import Expect
@@ -120,6 +122,38 @@ def test_each_order_created_once_before_its_updates(current_feed: Reply, expect:
     expect.none_of("DS-EVT-009", strangers, expected="updates carry their order's company-id")
 
 
+def _scope(dropship: DropshipClient) -> FeedScope:
+    return FeedScope.of(f"{dropship.base_url}/Suppliers({dropship.supplier_id})/Notifications")
+
+
+@pytest.mark.requirements("DS-FEED-010")
+def test_current_and_self_links_name_the_suppliers_feed(
+    current_feed: Reply, dropship: DropshipClient, expect: Expect
+) -> None:
+    """000 §Feed: link current is the "Link to the order feed endpoint", link self the page's
+    own URI; a link to another origin is a finding, never followed."""
+    document = _document(expect, current_feed)
+    scope = _scope(dropship)
+    # A relative href names the URI it resolves to (DS-ARCH-014 warns that it is relative).
+    currents, selves = (
+        [urljoin(current_feed.url, href) for href in document.links.get(rel, [])]
+        for rel in ("current", "self")
+    )
+    if not currents and not selves:
+        pytest.skip("the current document has neither link (judged by the DS-FEED-010 count rule)")
+    problems = [
+        f"link rel=current {href!r} is not {scope.notifications_url!r}"
+        for href in currents
+        if not scope.is_endpoint(href)
+    ]
+    problems += [p for href in selves if (p := scope.link_problem("self", href)) is not None]
+    expect.none_of(
+        "DS-FEED-010",
+        problems,
+        expected=f"current names {scope.notifications_url}, self a page of that feed",
+    )
+
+
 @pytest.mark.requirements("DS-ARCH-007")
 def test_self_link_resolves_to_the_same_document(
     current_feed: Reply, dropship: DropshipClient, expect: Expect
@@ -128,6 +162,11 @@ def test_self_link_resolves_to_the_same_document(
     self_link = document.link("self")
     if self_link is None:
         pytest.skip("the current document has no self link (judged by DS-FEED-010)")
+    self_link = urljoin(current_feed.url, self_link)
+    if not _scope(dropship).followable(self_link):
+        pytest.skip(
+            f"self link {self_link!r} is not on the target's origin (judged by DS-FEED-010)"
+        )
     again = dropship.follow(self_link)
     difference = (
         atom.first_difference(current_feed.content, again.content)

@@ -6,6 +6,8 @@ Orders API the items show the supplier's progress (ASSUME-ORDERS-TO-DROPSHIP).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -18,11 +20,14 @@ from dropship_conformance.feed import events
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
 from dropship_conformance.harness.updates import (
+    ANSWERED_BY,
     GUID,
     LINKED_STATUS,
+    PUTS,
+    TRACKING_FIELDS,
     describe,
-    eventually,
     fed_since,
+    judge_answer,
     judge_items_fed,
     judge_order_fed,
     linked_items,
@@ -39,6 +44,9 @@ from dropship_conformance.harness.updates import (
 from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.full_shipment
+
+UNSENT = "one entry, one item-information per sent item, values not sent nil or absent"
+NUMERIC_TRACKING = 23923408863  # 000 §Update Item Status, 002 §Updating the Item Status
 
 
 # ---------------------------------------------------------------- tests
@@ -168,10 +176,6 @@ def test_order_created_carries_seller_and_shipping(
         "seller/po-reference": (seller.get("po-reference"), request["po-reference"]),
         "seller/printable-id": (seller.get("printable-id"), request["printable-id"]),
         "ship-to-store": (value.get("ship-to-store") in ("true", "1"), ship_to_store),
-        "shipping-entity-id": (
-            value.get("shipping-entity-id", "0"),
-            str(request.get("shipping-entity-id", 0)),
-        ),
         "shipping-customer/customer-id": (
             str((value.get("shipping-customer") or {}).get("customer-id")).lower(),
             customer["id"].lower(),
@@ -249,7 +253,9 @@ def test_ordered_then_shipped(
         judge_order_fed(expect, order, body, fresh, target.settings.supplier_id)
 
 
-@pytest.mark.requirements("DS-ITEM-001", "DS-ITEM-002", "DS-EVT-006", "DS-STAT-002", "DS-TRK-001")
+@pytest.mark.requirements(
+    "DS-ITEM-001", "DS-ITEM-002", "DS-EVT-006", "DS-EVT-010", "DS-STAT-002", "DS-TRK-001"
+)
 def test_all_items_shipped_by_item_status_update(
     testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect
 ) -> None:
@@ -274,7 +280,47 @@ def test_all_items_shipped_by_item_status_update(
     send_update(dropship, expect, "putItemStatusUpdate", order.order_id, body)
     fresh = fed_since(dropship, order.order_id, before, wait_seconds(target))
     judge_items_fed(expect, order, body, fresh, target.settings.supplier_id, unsent)
-    expect.none_of("DS-EVT-006", unsent, expected="values not sent are nil or absent in the feed")
+    expect.none_of("DS-EVT-010", unsent, expected=UNSENT)
+
+
+def shipped_body(operation: str, order: DropshipOrder, **fields: Any) -> dict[str, Any]:
+    """Shipped with ``fields``: the whole order, or its first item with its quantity."""
+    if operation == "putOrderStatusUpdate":
+        return {"Id": order.order_id, "Status": "Shipped", **fields}
+    first = order.sent_items[0]
+    info = {"Sku": first["sku"], **catalog(order, first["sku"]), "Status": "Shipped"}
+    return {
+        "Id": order.order_id,
+        "ItemInformation": [{**info, "Quantity": first["quantity"], **fields}],
+    }
+
+
+def judge_refused_or_fed(
+    dropship: DropshipClient,
+    target: Target,
+    expect: Expect,
+    order: DropshipOrder,
+    operation: str,
+    body: dict[str, Any],
+    before: set[str],
+    accepted: bool,
+) -> None:
+    """DS-TRK-001 where two readings are documented: a refusal (4xx) records nothing; an
+    acceptance is fed like any other update."""
+    fresh = fed_since(dropship, order.order_id, before, wait_seconds(target) if accepted else 0)
+    if not accepted:
+        expect.that(
+            "DS-TRK-001",
+            not fresh,
+            expected=f"the refused {operation} records nothing",
+            found=f"{len(fresh)} new order-status-updated entries: {fresh!r}",
+        )
+    elif operation == "putOrderStatusUpdate":
+        judge_order_fed(expect, order, body, fresh, target.settings.supplier_id)
+    else:
+        unsent: list[str] = []
+        judge_items_fed(expect, order, body, fresh, target.settings.supplier_id, unsent)
+        expect.none_of("DS-EVT-010", unsent, expected=UNSENT)
 
 
 @pytest.mark.requirements("DS-TRK-001")
@@ -285,36 +331,106 @@ def test_all_items_shipped_by_item_status_update(
         pytest.param("putItemStatusUpdate", marks=pytest.mark.requirements("DS-EVT-006")),
     ],
 )
-def test_shipped_without_tracking_is_accepted(
+@pytest.mark.parametrize(
+    "missing", [TRACKING_FIELDS, ("ShippingProvider",)], ids=["both", "carrier"]
+)
+def test_shipped_without_tracking(
+    testdata: TestData,
+    dropship: DropshipClient,
+    target: Target,
+    expect: Expect,
+    operation: str,
+    missing: tuple[str, ...],
+) -> None:
+    """DEV-SHIPPED-TRACKING: 001 says Shipped "must include" tracking number and carrier (a
+    server may refuse without), 000 and 002 leave it to the client (a server may accept).
+
+    Either passes; a refusal must record nothing, an acceptance is echoed and fed as sent.
+    """
+    order = testdata.new_order()
+    kept = {"TrackingInfo": f"1Z{uuid.uuid4().hex[:16].upper()}", "ShippingProvider": "UPS"}
+    body = shipped_body(operation, order, **{k: v for k, v in kept.items() if k not in missing})
+    before = set(order_updates(dropship, order.order_id))
+    reply = PUTS[operation](dropship, order.order_id, body)
+    expect.that(
+        "DS-TRK-001",
+        200 <= reply.status < 300 or 400 <= reply.status < 500,
+        expected=f"Shipped without {' and '.join(missing)}: accepted (2xx) or refused (4xx)",
+        found=describe(reply),
+    )
+    accepted = 200 <= reply.status < 300
+    if accepted:
+        judge_answer(expect, operation, body, reply, ("DS-TRK-001",))
+    judge_refused_or_fed(dropship, target, expect, order, operation, body, before, accepted)
+
+
+def tracking_as_text(body: Any) -> Any:
+    """``body`` with a numeric TrackingInfo, at any depth, as its digits."""
+    if isinstance(body, list):
+        return [tracking_as_text(value) for value in body]
+    if not isinstance(body, dict):
+        return body
+    return {
+        key: str(value)
+        if key == "TrackingInfo" and isinstance(value, int) and not isinstance(value, bool)
+        else tracking_as_text(value)
+        for key, value in body.items()
+    }
+
+
+def echoed_tracking(echo: Any, operation: str, sku: str) -> Any:
+    if not isinstance(echo, dict):
+        return echo
+    if operation == "putOrderStatusUpdate":
+        return echo.get("TrackingInfo")
+    items = [i for i in echo.get("ItemInformation") or [] if isinstance(i, dict)]
+    return next((i.get("TrackingInfo") for i in items if i.get("Sku") == sku), None)
+
+
+@pytest.mark.requirements("DS-TRK-001")
+@pytest.mark.parametrize(
+    "operation",
+    [
+        pytest.param("putOrderStatusUpdate", marks=pytest.mark.requirements("DS-UPD-001")),
+        pytest.param("putItemStatusUpdate", marks=pytest.mark.requirements("DS-ITEM-001")),
+    ],
+)
+def test_numeric_tracking_info(
     testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect, operation: str
 ) -> None:
-    """Tracking with Shipped is the client's duty (DS-TRK-003): the server takes it without."""
+    """DEV-NUMERIC-TRACKINGINFO: 000 and 002 send TrackingInfo as a JSON number, every table
+    types it String. Refused (4xx, nothing recorded) or accepted, echoed as the number or its
+    digits (000's echo) and fed as its digits: either passes."""
     order = testdata.new_order()
-    first = order.sent_items[0]
-    body: dict[str, Any] = (
-        {"Id": order.order_id, "Status": "Shipped"}
-        if operation == "putOrderStatusUpdate"
-        else {
-            "Id": order.order_id,
-            "ItemInformation": [
-                {
-                    "Sku": first["sku"],
-                    **catalog(order, first["sku"]),
-                    "Status": "Shipped",
-                    "Quantity": first["quantity"],
-                }
-            ],
-        }
-    )
-    unsent: list[str] = []
+    body = shipped_body(operation, order, TrackingInfo=NUMERIC_TRACKING, ShippingProvider="UPS")
     before = set(order_updates(dropship, order.order_id))
-    send_update(dropship, expect, operation, order.order_id, body, accepted_by=("DS-TRK-001",))
-    fresh = fed_since(dropship, order.order_id, before, wait_seconds(target))
-    if operation == "putOrderStatusUpdate":
-        judge_order_fed(expect, order, body, fresh, target.settings.supplier_id)
-    else:
-        judge_items_fed(expect, order, body, fresh, target.settings.supplier_id, unsent)
-        expect.none_of("DS-EVT-006", unsent, expected="values not sent are nil or absent")
+    reply = PUTS[operation](dropship, order.order_id, body)
+    expect.that(
+        "DS-TRK-001",
+        200 <= reply.status < 300 or 400 <= reply.status < 500,
+        expected="a numeric TrackingInfo accepted (2xx) or refused (4xx)",
+        found=describe(reply),
+    )
+    accepted = 200 <= reply.status < 300
+    if accepted:
+        try:
+            echo = reply.json()
+        except ValueError as error:
+            expect.that(ANSWERED_BY[operation][0], False, expected="a JSON echo", found=str(error))
+            raise
+        echoed = echoed_tracking(echo, operation, order.sent_items[0]["sku"])
+        expect.that(
+            "DS-TRK-001",
+            echoed in (NUMERIC_TRACKING, str(NUMERIC_TRACKING)),
+            expected=f"TrackingInfo echoed as {NUMERIC_TRACKING} or {str(NUMERIC_TRACKING)!r}",
+            found=f"TrackingInfo {echoed!r}",
+        )
+        # The rest of the answer is judged as if the digits had been sent and echoed.
+        as_text = dataclasses.replace(reply, content=json.dumps(tracking_as_text(echo)).encode())
+        judge_answer(expect, operation, tracking_as_text(body), as_text)
+    judge_refused_or_fed(
+        dropship, target, expect, order, operation, tracking_as_text(body), before, accepted
+    )
 
 
 @pytest.mark.requirements("LINK-001", "LINK-002", "LINK-004", "LINK-005", "DS-EVT-007")
@@ -399,10 +515,10 @@ def test_linked_order_shows_the_shipment(
         send_update(dropship, expect, "putOrderStatusUpdate", order.order_id, body)
         status = str(body["Status"])
 
-        def shown(items: dict[str, dict[str, Any]], status: str = status) -> bool:
-            return not linked_status_problems(items, order.skus, status)
+        def shown(items: dict[str, dict[str, Any]], status: str = status) -> dict[str, list[str]]:
+            return {"LINK-004": linked_status_problems(items, order.skus, status)}
 
-        items = eventually(lambda: linked_items(orders, expect, order), shown, wait)
+        items = testdata.await_link(lambda: linked_items(orders, expect, order), shown, wait)
         expect.none_of(
             "LINK-004",
             linked_status_problems(items, order.skus, status),

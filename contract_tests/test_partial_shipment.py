@@ -14,20 +14,22 @@ from typing import Any
 
 import pytest
 
-from dropship_conformance.client import DropshipClient, OrdersClient
+from dropship_conformance.client import DropshipClient, OrdersClient, Reply
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
 from dropship_conformance.harness.updates import (
     GUID,
+    STATUS_NAMES,
     describe,
-    eventually,
     fed_since,
+    judge_answer,
     judge_items_fed,
     judge_order_fed,
     linked_items,
     linked_status_problems,
     linked_tracking_problems,
     order_updates,
+    put_in_either_edition,
     send_update,
     wait_seconds,
 )
@@ -69,10 +71,19 @@ def update_step(
     unsent: list[str],
     accepted_by: tuple[str, ...] = (),
     fed_rule: str = "DS-EVT-006",
+    by_name_if_refused: bool = False,
 ) -> dict[str, Any]:
-    """Send one update, judge its answer and its feed entry; the entry's payload."""
+    """Send one update, judge its answer and its feed entry; the entry's payload.
+
+    ``by_name_if_refused``: the item statuses are ids, resent as names when refused
+    (``put_by_id_or_name``).
+    """
     before = set(order_updates(dropship, order.order_id))
-    send_update(dropship, expect, operation, order.order_id, body, accepted_by)
+    if by_name_if_refused:
+        reply, body = put_by_id_or_name(dropship, expect, order.order_id, body)
+        judge_answer(expect, operation, body, reply, accepted_by)
+    else:
+        body = send_update(dropship, expect, operation, order.order_id, body, accepted_by)
     fresh = fed_since(dropship, order.order_id, before, wait_seconds(target))
     supplier_id = target.settings.supplier_id
     if operation == "putOrderStatusUpdate":
@@ -82,8 +93,44 @@ def update_step(
     return fresh[0]
 
 
+def put_by_id_or_name(
+    dropship: DropshipClient, expect: Expect, order_id: str, body: dict[str, Any]
+) -> tuple[Reply, dict[str, Any]]:
+    """PUT an ItemStatusUpdate whose statuses are ids (001 §Multiple Shiments); refused, it is
+    warned (DS-STAT-002: 000 documents names only) and resent with the statuses' names, so a
+    names-only server is judged on the same update. Each attempt is made in either edition
+    (``put_in_either_edition``). The deciding reply and body are returned."""
+    operation = "putItemStatusUpdate"
+    reply, sent = put_in_either_edition(dropship, expect, operation, order_id, body)
+    expected = "item statuses sent by numeric id (001) accepted"
+    if not 400 <= reply.status < 500:
+        if 200 <= reply.status < 300:
+            expect.that("DS-STAT-002", True, expected=expected, found=describe(reply))
+        return reply, sent
+    named = {
+        **body,
+        "ItemInformation": [
+            {**info, "Status": STATUS_NAMES.get(info["Status"], info["Status"])}
+            for info in body["ItemInformation"]
+        ],
+    }
+    again, sent = put_in_either_edition(dropship, expect, operation, order_id, named)
+    if 200 <= again.status < 300:
+        expect.that(
+            "DS-STAT-002",
+            False,
+            expected=expected,
+            found=f"{describe(reply)}; accepted with the statuses' names",
+        )
+    return again, sent
+
+
 def judge_unsent(expect: Expect, unsent: list[str]) -> None:
-    expect.none_of("DS-EVT-006", unsent, expected="values not sent are nil or absent in the feed")
+    expect.none_of(
+        "DS-EVT-010",
+        unsent,
+        expected="one entry, one item-information per sent item, values not sent nil or absent",
+    )
 
 
 OPERATIONS = [
@@ -117,7 +164,9 @@ def shipped_body(
     )
 
 
-@pytest.mark.requirements("DS-ITEM-001", "DS-ITEM-002", "DS-EVT-006", "DS-TRK-001", "DS-STAT-002")
+@pytest.mark.requirements(
+    "DS-ITEM-001", "DS-ITEM-002", "DS-EVT-006", "DS-EVT-010", "DS-TRK-001", "DS-STAT-002"
+)
 def test_some_items_shipped_others_backordered(
     testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect
 ) -> None:
@@ -149,16 +198,18 @@ def test_some_items_shipped_others_backordered(
     judge_unsent(expect, unsent)
 
 
-@pytest.mark.requirements("DS-ITEM-006", "DS-ITEM-001", "DS-EVT-006")
-def test_item_with_only_status_and_sku_is_accepted(
+@pytest.mark.requirements("DS-ITEM-006", "DS-ITEM-001", "DS-EVT-006", "DS-EVT-010")
+def test_item_with_only_status_sku_and_tracking_is_accepted(
     testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect
 ) -> None:
+    """000 §Update Item Status: Sku and TrackingInfo Required, the rest optional. The statuses
+    are not Shipped, so no reading asks for a ShippingProvider (DEV-SHIPPED-TRACKING)."""
     order = testdata.new_order()
     first, second = order.sent_items
     body = items_body(
         order.order_id,
-        {"Sku": first["sku"], "Status": "Ordered"},
-        {"Sku": second["sku"], "Status": "NotAvailable"},
+        {"Sku": first["sku"], "Status": "Ordered", "TrackingInfo": new_tracking("T")},
+        {"Sku": second["sku"], "Status": "BackOrdered", "TrackingInfo": new_tracking("T")},
     )
     unsent: list[str] = []
     update_step(
@@ -174,11 +225,30 @@ def test_item_with_only_status_and_sku_is_accepted(
     judge_unsent(expect, unsent)
 
 
-@pytest.mark.requirements("DS-ITEM-007", "DS-STAT-002", "DS-TRK-001", "DS-EVT-006")
+@pytest.mark.requirements("DS-ITEM-009", "DS-ITEM-001", "DS-EVT-006", "DS-EVT-010")
+def test_item_with_only_status_and_sku_is_accepted(
+    testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect
+) -> None:
+    """001: Status and Sku alone (DS-ITEM-009); a server following 000 gets the same items
+    again with TrackingInfo, which 000 requires."""
+    order = testdata.new_order()
+    first, second = order.sent_items
+    body = items_body(
+        order.order_id,
+        {"Sku": first["sku"], "Status": "Ordered"},
+        {"Sku": second["sku"], "Status": "NotAvailable"},
+    )
+    unsent: list[str] = []
+    update_step(dropship, target, expect, order, "putItemStatusUpdate", body, unsent)
+    judge_unsent(expect, unsent)
+
+
+@pytest.mark.requirements("DS-ITEM-007", "DS-STAT-002", "DS-TRK-001", "DS-EVT-006", "DS-EVT-010")
 def test_partially_shipped_repeated_then_shipped(
     testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect
 ) -> None:
-    """001 §Multiple Shiments: "Status": 6 per shipment of one item, then "Status": 2.
+    """001 §Multiple Shiments: "Status": 6 per shipment of one item, then "Status": 2 (by
+    name where the ids are refused: DS-STAT-002).
 
     The client resends earlier tracking numbers with each new one (001's Important note).
     """
@@ -211,8 +281,9 @@ def test_partially_shipped_repeated_then_shipped(
             "putItemStatusUpdate",
             body,
             unsent,
-            accepted_by=("DS-ITEM-007", "DS-STAT-002"),
+            accepted_by=("DS-ITEM-007",),
             fed_rule="DS-ITEM-007",
+            by_name_if_refused=True,
         )
     judge_unsent(expect, unsent)
 
@@ -271,7 +342,7 @@ def test_later_tracking_info_replaces_the_earlier(
     )
 
 
-@pytest.mark.requirements("DS-ITEM-001", "DS-ITEM-002", "DS-EVT-006", "DS-TRK-001")
+@pytest.mark.requirements("DS-ITEM-001", "DS-ITEM-002", "DS-EVT-006", "DS-EVT-010", "DS-TRK-001")
 def test_incremental_shipments(
     testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect
 ) -> None:
@@ -317,7 +388,15 @@ def test_incremental_shipments(
     judge_unsent(expect, unsent)
 
 
-@pytest.mark.requirements("DS-ITEM-001", "DS-EVT-006", "DS-UPD-001", "DS-UPD-006", "DS-TRK-001")
+@pytest.mark.requirements(
+    "DS-ITEM-001",
+    "DS-EVT-006",
+    "DS-EVT-010",
+    "DS-UPD-001",
+    "DS-UPD-006",
+    "DS-UPD-008",
+    "DS-TRK-001",
+)
 def test_partial_shipments_then_complete_order(
     testdata: TestData, dropship: DropshipClient, target: Target, expect: Expect
 ) -> None:
@@ -414,34 +493,42 @@ def test_linked_order_shows_each_tracking_number(
         (
             items_body(
                 order.order_id,
-                {"Sku": first["sku"], "Status": "Shipped", "TrackingInfo": other},
+                {
+                    "Sku": first["sku"],
+                    "Status": "Shipped",
+                    "TrackingInfo": other,
+                    "ShippingProvider": "UPS",
+                },
             ),
             {first["sku"]: other, second["sku"]: three},
             {},
         ),
     ]
     for body, tracking, statuses in steps:
-        send_update(dropship, expect, "putItemStatusUpdate", order.order_id, body)
+        reply, sent = put_by_id_or_name(dropship, expect, order.order_id, body)
+        judge_answer(expect, "putItemStatusUpdate", sent, reply)
 
         def problems(
             items: dict[str, dict[str, Any]],
             tracking: dict[str, str] = tracking,
             statuses: dict[str, str] = statuses,
-        ) -> list[str]:
-            found = [
-                problem
-                for sku, numbers in tracking.items()
-                for problem in linked_tracking_problems(items, [sku], numbers)
-            ]
-            return found + [
-                problem
-                for sku, status in statuses.items()
-                for problem in linked_status_problems(items, [sku], status)
-            ]
+        ) -> dict[str, list[str]]:
+            found = {
+                "LINK-005": [
+                    problem
+                    for sku, numbers in tracking.items()
+                    for problem in linked_tracking_problems(items, [sku], numbers)
+                ]
+            }
+            if statuses:
+                found["LINK-004"] = [
+                    problem
+                    for sku, status in statuses.items()
+                    for problem in linked_status_problems(items, [sku], status)
+                ]
+            return found
 
-        items = eventually(
-            lambda: linked_items(orders, expect, order), lambda i: not problems(i), wait
-        )
+        items = testdata.await_link(lambda: linked_items(orders, expect, order), problems, wait)
         if statuses:
             expect.none_of(
                 "LINK-004",

@@ -70,10 +70,12 @@ pytestmark = [
 #   status_code_conformance         RULES[operation].contract
 #   response_schema_conformance     2xx: FIELD_RULES for an enumeration field, else .contract;
 #                                   4xx: HTTP-003 (the Error object)
-#   content_type_conformance,       2xx: RULES[operation].media; otherwise HTTP-001
-#   response_headers_conformance
+#   content_type_conformance,       2xx: RULES[operation].media; otherwise HTTP-001 (an error
+#   response_headers_conformance    no document lists, UNDOCUMENTED_ERRORS, decides nothing)
+#   sent_fields_echoed              RULES[operation].contract: a 2xx echo holds what was sent
 #   negative_data_rejection         RULES[operation].negative[location the request breaks]
-#   ignored_auth                    AUTH-001
+#   ignored_auth                    AUTH-001 when served; AUTH-005 (SHOULD) when refused
+#                                   with another status than 401/403
 #   atom_feed_conformance           each violation's own id (DS-FEED-*, DS-ARCH-*); entry
 #                                   payloads DS-EVT-001 (order-created) / DS-EVT-005 (updated)
 #   timestamps_carry_utc_offset     ORD-CRT-010 (SHOULD: warned)
@@ -87,11 +89,16 @@ class Rules:
     ``media``: a 2xx answer carries the documented Content-Type (and headers).
     ``negative``: a request breaking the schema at this location (header/path/query/body, or
     ``path:<name>`` for one path parameter) is refused with the 4xx the rule names.
+    ``stateful``: the contract is about a stored resource the request names (an order, a page).
+    Generated requests name made-up resources, and a stateless mock answers them with its
+    examples, so a conforming answer here is no evidence: the schema suite can fail such a
+    contract but never passes it; the scenario suites, which build the resource, do.
     """
 
     contract: str
     media: str
     negative: dict[str, str]
+    stateful: bool = False
 
 
 # A broken Authorization header (the security scheme's parameter) is refused under AUTH-001.
@@ -109,33 +116,41 @@ RULES: dict[str, Rules] = {
     # Supplier Orders API (dropship)
     "getNotifications": Rules("DS-FEED-001", "DS-FEED-001", _FEED_NEG),
     "getNotificationsPage": Rules(
-        "DS-ARCH-010", "DS-ARCH-010", {**_FEED_NEG, "path": "DS-ERR-002"}
+        "DS-ARCH-010", "DS-ARCH-010", {**_FEED_NEG, "path": "DS-ERR-002"}, stateful=True
     ),
-    "putOrderStatusUpdate": Rules("DS-UPD-001", "HTTP-001", _DS_NEG),
-    "putItemStatusUpdate": Rules("DS-ITEM-001", "HTTP-001", _DS_NEG),
+    "putOrderStatusUpdate": Rules("DS-UPD-001", "HTTP-001", _DS_NEG, stateful=True),
+    "putItemStatusUpdate": Rules("DS-ITEM-001", "HTTP-001", _DS_NEG, stateful=True),
     # Orders API
     "createOrder": Rules("ORD-CRT-001", "HTTP-001", _ORD_NEG),
     "listOrders": Rules("ORD-FLT-001", "HTTP-001", _ORD_NEG),
-    "getOrder": Rules("ORD-UPD-003", "HTTP-001", _ORD_NEG),
-    "updateOrder": Rules("ORD-UPD-001", "HTTP-001", _ORD_NEG),
-    "addItem": Rules("ORD-ITEM-001", "HTTP-001", _ORD_NEG),
-    "listItems": Rules("ORD-ITEM-007", "HTTP-001", _ORD_NEG),
-    "processOrder": Rules("ORD-PROC-001", "HTTP-001", _ORD_NEG),
+    "getOrder": Rules("ORD-UPD-003", "HTTP-001", _ORD_NEG, stateful=True),
+    "updateOrder": Rules("ORD-UPD-001", "HTTP-001", _ORD_NEG, stateful=True),
+    "addItem": Rules("ORD-ITEM-001", "HTTP-001", _ORD_NEG, stateful=True),
+    "listItems": Rules("ORD-ITEM-007", "HTTP-001", _ORD_NEG, stateful=True),
+    "processOrder": Rules("ORD-PROC-001", "HTTP-001", _ORD_NEG, stateful=True),
     "createOrderFull": Rules("ORD-FULL-001", "HTTP-001", _ORD_NEG),
     "listOrderFull": Rules("ORD-FULL-003", "HTTP-001", _ORD_NEG),
-    "getOrderFull": Rules("ORD-FULL-002", "HTTP-001", _ORD_NEG),
-    "updateOrderFull": Rules("ORD-FULL-004", "HTTP-001", _ORD_NEG),
+    "getOrderFull": Rules("ORD-FULL-002", "HTTP-001", _ORD_NEG, stateful=True),
+    "updateOrderFull": Rules("ORD-FULL-004", "HTTP-001", _ORD_NEG, stateful=True),
 }
 
 #: The statuses a refusal rule names (any other refusal breaks it); the others name 400 or 404.
-REFUSAL_STATUSES: dict[str, frozenset[int]] = {"AUTH-001": frozenset({401})}
+#: AUTH-001 takes any 4xx: no error row gives a broken Authorization header's status
+#: (DEV-AUTH-STATUS).
+REFUSAL_STATUSES: dict[str, frozenset[int]] = {"AUTH-001": frozenset(range(400, 500))}
 DEFAULT_REFUSAL = frozenset({400, 404})
 
 #: Checks whose requirement does not depend on the operation.
 SERVER_ERROR = "HTTP-005"  # not_a_server_error: a client mistake never gets a 5xx (SHOULD)
-IGNORED_AUTH = "AUTH-001"  # ignored_auth: no or an invalid token answers 401
+IGNORED_AUTH = "AUTH-001"  # ignored_auth: no or an invalid token is not accepted
+#: ignored_auth: the request was refused, but not with 401/403 (DEV-AUTH-STATUS, SHOULD)
+AUTH_STATUS = "AUTH-005"
 ERROR_BODY = "HTTP-003"  # a 4xx answers with the documented Error object
 ERROR_MEDIA = "HTTP-001"  # every JSON error answer is application/json
+#: Orders API errors that 003/004 §Errors do not list: a 401, and the 404 a gateway gives for a
+#: path it does not route (a malformed path parameter). Their media type and body are free
+#: (DEV-ORDERS-UNDOCUMENTED-ERRORS); their status is still judged.
+UNDOCUMENTED_ERRORS = frozenset({401, 404})
 UTC_OFFSET = "ORD-CRT-010"  # Orders API date-times carry a UTC offset (SHOULD)
 
 #: The enumeration rule behind each field: a 2xx body holding the field has that rule checked
@@ -208,14 +223,13 @@ def _enumeration_problems(body: Any) -> dict[str, list[str]]:
             )
         if "ItemStatusId" in obj:
             name, belongs_to = ITEM_STATUSES.get(_as_id(obj["ItemStatusId"]), (None, None))
-            if (
-                name is None
-                or obj.get("ItemStatus", name) != name
-                or (item_type is not None and belongs_to != item_type)
-            ):
+            if name is None or obj.get("ItemStatus", name) != name:
                 found.setdefault("ORD-ENUM-004", []).append(
-                    f"ItemStatus {obj.get('ItemStatus')!r} for ItemStatusId "
-                    f"{obj['ItemStatusId']!r} of ItemType {item_type!r}"
+                    f"ItemStatus {obj.get('ItemStatus')!r} for ItemStatusId {obj['ItemStatusId']!r}"
+                )
+            elif item_type is not None and belongs_to != item_type:
+                found.setdefault("ORD-ENUM-005", []).append(
+                    f"ItemStatusId {obj['ItemStatusId']!r} ({name}) of ItemType {item_type!r}"
                 )
         status = obj.get("Status")
         if "Status" in obj and (
@@ -238,6 +252,7 @@ CHECK_EXPECTATIONS: dict[str, str] = {
     "ignored_auth": "401 for the same request without a token and with an invalid one",
     "atom_feed_conformance": "an Atom feed document obeying the feed rules",
     "timestamps_carry_utc_offset": "CreatedDateUtc and OrderExpiryDate with Z or +hh:mm",
+    "sent_fields_echoed": "the answer holds every field sent, by value, and the URI's OrderId",
 }
 
 FEED_OPERATIONS = ("getNotifications", "getNotificationsPage")
@@ -406,6 +421,119 @@ def timestamps_carry_utc_offset(
     if missing:
         raise AssertionError("date-times without a UTC offset: " + ", ".join(missing[:10]))
     return True if found else None
+
+
+#: The fields a 2xx answer must hold as sent (server-filled fields may be added), per operation.
+_ORDER_ECHO = (
+    "Name",
+    "BillingAddressId",
+    "BillingCustomerId",
+    "DiscountAmount",
+    "DiscountCode",
+    "DiscountDescription",
+    "EmployeeId",
+    "EntityId",
+    "OrderExpiryHours",
+    "OrderTypeId",
+    "ShippingAddressId",
+    "ShippingCustomerId",
+    "ShippingEntityId",
+    "TenderId",
+)
+_ITEM_ECHO = (
+    "Cost",
+    "Description",
+    "Index",
+    "ItemStatusId",
+    "ItemTypeId",
+    "ListPrice",
+    "Notes",
+    "ProductId",
+    "Quantity",
+    "SellingPrice",
+    "SerialNumbers",
+    "SKU",
+    "ShippingOptionId",
+    "SupplierEntityId",
+    "SupplierReference",
+    "TrackingInformation",
+)
+ECHOED: dict[str, tuple[str, ...]] = {
+    "createOrder": _ORDER_ECHO,
+    "updateOrder": _ORDER_ECHO,
+    "createOrderFull": _ORDER_ECHO,
+    "updateOrderFull": _ORDER_ECHO,
+    "addItem": _ITEM_ECHO,
+    "processOrder": (),
+}
+#: Operations whose answer names the order of the URI in its OrderId.
+URI_ORDER_ECHO = ("addItem", "processOrder")
+_GUID_FIELDS = ("BillingAddressId", "BillingCustomerId", "ShippingAddressId", "ShippingCustomerId")
+
+
+def _same_value(name: str, sent: Any, found: Any) -> bool:
+    """JSON by value, read as the documents allow: GUIDs in any case, ItemTypeId 1 = "1"
+    (DEV-ITEMTYPEID-STRING), ShippingEntityId 0 = none, tracking entries by their two fields."""
+    if name in _GUID_FIELDS:
+        return isinstance(found, str) and str(sent).lower() == found.lower()
+    if name == "ItemTypeId":
+        return str(sent) == str(found)
+    if name == "ShippingEntityId":
+        return (sent or 0) == (found or 0)
+    if name == "TrackingInformation" and isinstance(found, list):
+        fields = ("Quantity", "TrackingNumber")
+        shown = [{k: e.get(k) for k in fields} if isinstance(e, dict) else e for e in found]
+        return sent == shown
+    return isinstance(sent, bool) == isinstance(found, bool) and sent == found
+
+
+def echo_problems(operation_id: str, sent: Any, uri_order: str | None, answer: Any) -> list[str]:
+    """What a 2xx answer of ``operation_id`` lost or changed of the request."""
+    if not isinstance(answer, dict):
+        return []
+    problems = []
+    if operation_id in URI_ORDER_ECHO and uri_order is not None:
+        found = answer.get("OrderId")
+        if not isinstance(found, str) or found.lower() != uri_order.lower():
+            problems.append(f"OrderId {found!r}, the URI names {uri_order}")
+    body = sent if isinstance(sent, dict) else {}
+    for name in ECHOED.get(operation_id, ()):
+        if body.get(name) is not None and not _same_value(name, body[name], answer.get(name)):
+            problems.append(f"{name} {answer.get(name)!r}, sent {body[name]!r}")
+    return problems
+
+
+@schemathesis.check
+def sent_fields_echoed(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """A 2xx answer that echoes a resource holds every field of the request unchanged, and
+    the order of the URI (ORD-CRT-001, ORD-ITEM-001, ORD-PROC-001...): status and schema
+    alone would pass an answer about another order."""
+    operation = _operation_id(case)
+    if operation not in ECHOED or not 200 <= response.status_code < 300 or _is_negative(case):
+        return None
+    try:
+        answer = response.json()
+    except ValueError:
+        return None  # response_schema_conformance says so
+    uri_order = (case.path_parameters or {}).get("OrderId")
+    problems = echo_problems(
+        operation, case.body, None if uri_order is None else str(uri_order), answer
+    )
+    if problems:
+        raise AssertionError("; ".join(problems[:10]))
+    return True
+
+
+def _undocumented_error(case: schemathesis.Case, response: schemathesis.Response) -> bool:
+    """An Orders API error that 003/004 §Errors do not list (UNDOCUMENTED_ERRORS): a 401, or a
+    404 to a request whose path is broken (the documented 404 names a well-formed OrderId)."""
+    if openapi.operation(_operation_id(case)).api != "orders":
+        return False
+    status = response.status_code
+    broken_path = case.meta is not None and case.meta.is_negative_at(ParameterLocation.PATH)
+    return status == 401 or (status == 404 and broken_path)
 
 
 # ----- transport: every request through the harness's recorded session -----
@@ -736,6 +864,8 @@ class Judge:
                 findings.extend(self._findings(name, failures, case, response, rules_))
             else:
                 passed |= self._passes(name, case, response, rules_)
+                if rules_.stateful:
+                    passed -= {rules_.contract}
                 if name == "ignored_auth":
                     self.auth_confirmed.add(operation)
         failed = {f.requirement_id for f in findings}
@@ -769,6 +899,13 @@ class Judge:
     ) -> Iterator[Finding]:
         """The requirement each failure breaks (the table at the top of the module)."""
         success = 200 <= response.status_code < 300
+        error_shape = name in (
+            "content_type_conformance",
+            "response_headers_conformance",
+            "response_schema_conformance",
+        )
+        if not success and error_shape and _undocumented_error(case, response):
+            return
         for failure in failures:
             text = _failure_text(failure)
             exception = getattr(failure, "exception", None)
@@ -778,9 +915,13 @@ class Judge:
             elif name == "not_a_server_error":
                 yield Finding(SERVER_ERROR, name, text)
             elif name == "ignored_auth":
-                yield Finding(IGNORED_AUTH, name, text)
+                got = re.search(r"got `(\d{3})", text)
+                refused = got is not None and 400 <= int(got.group(1)) < 500
+                yield Finding(AUTH_STATUS if refused else IGNORED_AUTH, name, text)
             elif name == "timestamps_carry_utc_offset":
                 yield Finding(UTC_OFFSET, name, text)
+            elif name == "sent_fields_echoed":
+                yield Finding(rules_.contract, name, text)
             elif name == "negative_data_rejection":
                 yield Finding(_negative_rule(case, rules_) or rules_.contract, name, text)
             elif name in ("content_type_conformance", "response_headers_conformance"):
@@ -835,6 +976,10 @@ class Judge:
                 return {UTC_OFFSET} if any(True for _ in _timestamps(response.json())) else set()
             except ValueError:
                 return set()
+        if name == "sent_fields_echoed":
+            return {rules_.contract} if success and _operation_id(case) in ECHOED else set()
+        if not success and _undocumented_error(case, response):
+            return set()
         if name == "content_type_conformance":
             return {rules_.media if success else ERROR_MEDIA}
         if name == "response_schema_conformance" and success:

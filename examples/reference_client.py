@@ -11,6 +11,8 @@ Management Guide) and passes every scenario of ``dropship-conformance verify-cli
    missed however many arrived since, and no archive page is read twice.
 3. It picks up every new order once (OrderStatusUpdate ``Ordered``), then does what its
    warehouse says (here: the JSON file ``DROPSHIP_WAREHOUSE_FILE``):
+   an item temporarily out of stock -> the order held with one OrderStatusUpdate
+   ``BackOrdered`` (the reason as Message), nothing shipped in part;
    every item cancelled -> one OrderStatusUpdate ``Cancelled`` with the reason as Message;
    every item in one shipment under one tracking number -> one OrderStatusUpdate ``Shipped``
    with TrackingInfo and ShippingProvider; otherwise ItemStatusUpdates, one shipment at a
@@ -217,6 +219,12 @@ class SupplierClient:
         planned = {sku: plan for sku, plan in plans.items() if plan}
         if not planned:
             return steps  # in stock, not shipped yet: picked up, nothing more to say
+        waiting = [p["backorder"] for p in planned.values() if "backorder" in p]
+        if waiting:
+            # 002 §3.1: hold the order until every item is in stock; ship none of it in part.
+            held = {"Status": "BackOrdered", "Message": "; ".join(dict.fromkeys(waiting))}
+            steps.append(("OrderStatusUpdate", held))
+            return steps
         if len(planned) == len(plans) and all("cancel" in p for p in planned.values()):
             reasons = dict.fromkeys(p["cancel"] for p in planned.values())
             steps.append(

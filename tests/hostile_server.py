@@ -2,7 +2,8 @@
 
 Written on raw sockets on purpose: the point is to misbehave at the byte level (truncate,
 reset, stall, stream forever), which no well-behaved framework lets a handler do. Every
-request gets a plain JSON 404 except the order feed, which answers with the chosen behaviour.
+request gets a plain JSON 404 except the order feed, which answers with the chosen behaviour
+(or every request does, with ``everywhere=True``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ VALID_FEED = (
     b"<id>urn:uuid:f1be4a74-508f-4159-b3f1-c6efe76c03e4</id><updated>2015-10-23T21:37:34Z</updated>"
     b"<author><name>iQmetrix</name></author></feed>"
 )
+
+
+# A hostile trickle: one piece this often, for this long (far beyond any test's timeout).
+DRIP_SECONDS = 0.3
+DRIP_FOR_SECONDS = 20.0
 
 
 def _head(status: str, media_type: str, length: int | None = None, extra: str = "") -> bytes:
@@ -75,6 +81,30 @@ def endless(sock: socket.socket) -> None:
         pass
 
 
+def _trickle(sock: socket.socket, first: bytes, piece: Callable[[int], bytes]) -> None:
+    """Send ``first``, then a piece every DRIP_SECONDS: every read of the client is answered
+    well within any read timeout, yet the answer never completes. Bounded by DRIP_FOR_SECONDS
+    so a harness without a true deadline fails its test instead of hanging it."""
+    try:
+        sock.sendall(first)
+        stop = time.monotonic() + DRIP_FOR_SECONDS
+        count = 0
+        while time.monotonic() < stop:
+            time.sleep(DRIP_SECONDS)
+            sock.sendall(piece(count))
+            count += 1
+    except OSError:
+        pass
+
+
+def drip_headers(sock: socket.socket) -> None:
+    _trickle(sock, b"HTTP/1.1 200 OK\r\n", lambda n: f"X-Drip-{n}: {n}\r\n".encode())
+
+
+def endless_informational(sock: socket.socket) -> None:
+    _trickle(sock, b"", lambda n: b"HTTP/1.1 102 Processing\r\n\r\n")
+
+
 def reset(sock: socket.socket) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.close()
@@ -103,6 +133,8 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "endless": lambda s, r: endless(s),
     "reset": lambda s, r: reset(s),
     "silent": lambda s, r: silent(s),
+    "drip-headers": lambda s, r: drip_headers(s),
+    "endless-1xx": lambda s, r: endless_informational(s),
 }
 
 
@@ -119,7 +151,7 @@ class _Handler(socketserver.BaseRequestHandler):
             request += chunk
         path = request.split(b" ", 2)[1].decode("latin-1")
         self.server.requests.append(request)
-        if "/Notifications" in path:
+        if self.server.everywhere or "/Notifications" in path:
             self.server.behaviour(sock, request)
         else:
             body = json.dumps({"Message": "Not found"}).encode()
@@ -130,16 +162,17 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, behaviour: Behaviour) -> None:
+    def __init__(self, behaviour: Behaviour, everywhere: bool) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.behaviour = behaviour
+        self.everywhere = everywhere
         self.requests: list[bytes] = []
 
 
 @contextmanager
-def hostile_server(behaviour: Behaviour) -> Iterator[_Server]:
-    """Serve ``behaviour`` for the feed on a free loopback port; yields the server."""
-    server = _Server(behaviour)
+def hostile_server(behaviour: Behaviour, *, everywhere: bool = False) -> Iterator[_Server]:
+    """Serve ``behaviour`` for the feed (or every path) on a free loopback port; yields it."""
+    server = _Server(behaviour, everywhere)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -664,7 +664,7 @@ BREAKERS: dict[str, list[tuple[str, str, bytes, set[str]]]] = {
     ],
     "DS-FEED-005": [
         (
-            "two entries with one id",
+            "two events with one id (also listed twice)",
             "current",
             feed(
                 [
@@ -674,7 +674,15 @@ BREAKERS: dict[str, list[tuple[str, str, bytes, set[str]]]] = {
                 updated=stamp(2),
                 links=current_links(),
             ),
-            {"DS-FEED-005"},
+            {"DS-FEED-005", "DS-FEED-017"},
+        ),
+    ],
+    "DS-FEED-017": [
+        (
+            "one event listed twice (RFC 4287 4.1.1 allows it: DEV-REPEATED-ENTRY)",
+            "current",
+            feed([entry(2), entry(2), entry(1)], updated=stamp(2), links=current_links()),
+            {"DS-FEED-017"},
         ),
     ],
     "DS-FEED-006": [
@@ -695,10 +703,18 @@ BREAKERS: dict[str, list[tuple[str, str, bytes, set[str]]]] = {
     ],
     "DS-FEED-008": [
         (
-            "oldest first",
+            "a new order after an older entry (also not newest first)",
+            "current",
+            feed([entry(1), entry(2, "order-created")], updated=stamp(2), links=current_links()),
+            {"DS-FEED-008", "DS-FEED-018"},
+        ),
+    ],
+    "DS-FEED-018": [
+        (
+            "status updates oldest first (DEV-FEED-ORDER)",
             "current",
             feed([entry(1), entry(2)], updated=stamp(2), links=current_links()),
-            {"DS-FEED-008"},
+            {"DS-FEED-018"},
         ),
     ],
     "DS-FEED-009": [
@@ -735,9 +751,15 @@ BREAKERS: dict[str, list[tuple[str, str, bytes, set[str]]]] = {
     ],
     "DS-FEED-011": [
         (
-            "content type text/xml",
+            "content type text/plain",
             "current",
-            current_doc().replace(b'type="application/xml"', b'type="text/xml"', 1),
+            current_doc().replace(b'type="application/xml"', b'type="text/plain"', 1),
+            {"DS-FEED-011"},
+        ),
+        (
+            "content without type (RFC 4287: text)",
+            "current",
+            current_doc().replace(b' type="application/xml"', b"", 1),
             {"DS-FEED-011"},
         ),
         (
@@ -778,6 +800,14 @@ BREAKERS: dict[str, list[tuple[str, str, bytes, set[str]]]] = {
             {"DS-FEED-011"},
         ),
     ],
+    "DS-FEED-019": [
+        (
+            "content type text/xml (an XML media type: DEV-CONTENT-TYPE)",
+            "current",
+            current_doc().replace(b'type="application/xml"', b'type="text/xml"', 1),
+            {"DS-FEED-019"},
+        ),
+    ],
     "DS-FEED-012": [
         (
             "created title on a status update",
@@ -791,14 +821,16 @@ BREAKERS: dict[str, list[tuple[str, str, bytes, set[str]]]] = {
         ),
     ],
     "DS-ARCH-001": [
-        ("49 entries", "archive", archive_doc(count=49), {"DS-ARCH-001"}),
         ("51 entries", "archive", archive_doc(count=51), {"DS-ARCH-001", "DS-FEED-009"}),
+    ],
+    "DS-ARCH-011": [
+        ("49 entries", "archive", archive_doc(count=49), {"DS-ARCH-011"}),
     ],
     "DS-ARCH-003": [
         (
-            "no next-archive",
+            "no self link",
             "archive",
-            archive_doc(links={"current": FEED_URL, "self": page_url(8)}),
+            archive_doc(links={"current": FEED_URL, "next-archive": page_url(9)}),
             {"DS-ARCH-003"},
         ),
         (
@@ -847,4 +879,6 @@ def test_violation_messages_say_expected_and_found() -> None:
 
 def test_archive_rules_do_not_apply_to_the_current_document() -> None:
     assert fired(current_doc(), "current") == set()
-    assert fired(current_doc(), "archive") == {"DS-ARCH-001", "DS-ARCH-003", "DS-ARCH-006"}
+    # The current document's links (self, current, prev-archive) are an archive's too, the
+    # newest's without next-archive (DEV-ARCHIVE-NEXT).
+    assert fired(current_doc(), "archive") == {"DS-ARCH-011", "DS-ARCH-006"}

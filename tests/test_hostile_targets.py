@@ -8,6 +8,7 @@ Each case serves one misbehaviour on the order feed (see ``hostile_server``) and
 from __future__ import annotations
 
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -15,9 +16,15 @@ import uuid
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from dropship_conformance.harness import interruption, plugin, report
 
 from .hostile_server import (
     BEHAVIOURS,
+    VALID_FEED,
     Behaviour,
     _whole,
     connection_trap,
@@ -48,15 +55,20 @@ class Run:
         return found
 
 
-def run_harness(root: str, folder: Path, token: str = TOKEN) -> Run:
-    report, junit = folder / "report.html", folder / "junit.xml"
-    command = [
+def harness_command(
+    root: str,
+    folder: Path,
+    token: str = TOKEN,
+    suites: tuple[str, ...] = ("feed",),
+    timeout: float = REQUEST_TIMEOUT,
+) -> list[str]:
+    """``dropship-conformance run`` against ``root``, its reports in ``folder``."""
+    return [
         sys.executable,
         "-m",
         "dropship_conformance.cli",
         "run",
-        "--suite",
-        "feed",
+        *(f"--suite={suite}" for suite in suites),
         "--dropship-url",
         f"{root}/dropship/v1",
         "--orders-url",
@@ -64,14 +76,21 @@ def run_harness(root: str, folder: Path, token: str = TOKEN) -> Run:
         "--token",
         token,
         "--timeout",
-        str(REQUEST_TIMEOUT),
+        str(timeout),
         "--event-wait",
         "0",
         "--report",
-        str(report),
+        str(folder / "report.html"),
         "--junitxml",
-        str(junit),
+        str(folder / "junit.xml"),
     ]
+
+
+def run_harness(
+    root: str, folder: Path, token: str = TOKEN, suites: tuple[str, ...] = ("feed",)
+) -> Run:
+    report, junit = folder / "report.html", folder / "junit.xml"
+    command = harness_command(root, folder, token, suites)
     started = time.monotonic()
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=RUN_BOUND_SECONDS, check=False, cwd=folder
@@ -83,10 +102,10 @@ def run_harness(root: str, folder: Path, token: str = TOKEN) -> Run:
     )
 
 
-def judged(behaviour: Behaviour, folder: Path) -> Run:
+def judged(behaviour: Behaviour, folder: Path, suites: tuple[str, ...] = ("feed",)) -> Run:
     with hostile_server(behaviour) as server:
         host, port = server.server_address
-        run = run_harness(f"http://{host}:{port}", folder)
+        run = run_harness(f"http://{host}:{port}", folder, suites=suites)
     assert run.code in (1, 2), f"exit {run.code}: the hostile target was not refused\n{run.output}"
     assert "Traceback" not in run.output, run.output
     assert run.seconds < RUN_BOUND_SECONDS
@@ -150,3 +169,87 @@ def test_connection_reset_is_a_clear_failure(tmp_path: Path) -> None:
 def test_server_that_never_answers_ends_at_the_timeout(tmp_path: Path) -> None:
     run = judged(BEHAVIOURS["silent"], tmp_path)
     assert f"within {REQUEST_TIMEOUT} s" in run.report
+
+
+def test_dripped_headers_end_at_the_deadline(tmp_path: Path) -> None:
+    """One header line every 0.3 s: no read ever times out, the request still must."""
+    run = judged(BEHAVIOURS["drip-headers"], tmp_path)
+    assert f"within {REQUEST_TIMEOUT} s" in run.report
+
+
+def test_endless_informational_answers_end_at_the_deadline(tmp_path: Path) -> None:
+    run = judged(BEHAVIOURS["endless-1xx"], tmp_path)
+    assert f"within {REQUEST_TIMEOUT} s" in run.report
+
+
+def test_feed_links_to_another_origin_get_no_token(tmp_path: Path) -> None:
+    """The feed's links lead to another origin: nothing is sent there, the link is a finding."""
+    with hostile_server(lambda sock, _: _whole(sock, VALID_FEED)) as elsewhere:
+        host, port = elsewhere.server_address
+        foreign = f"http://{host}:{port}/dropship/v1/Suppliers(60455)/Notifications"
+        links = (
+            f'<link rel="self" href="{foreign}"/><link rel="current" href="{foreign}"/>'
+            f'<link rel="prev-archive" href="{foreign}/Pages(1)"/></feed>'
+        )
+        feed = VALID_FEED.replace(b"</feed>", links.encode())
+        run = judged(lambda sock, _: _whole(sock, feed), tmp_path, suites=("feed", "archive"))
+        carrying = [r for r in elsewhere.requests if TOKEN.encode() in r]
+        assert carrying == [], f"{len(carrying)} request(s) took the token to another origin"
+        assert elsewhere.requests == [], "a request went to an origin the harness may not use"
+    assert run.code == 1, f"a link to another origin passed as conformant:\n{run.output}"
+    assert {"DS-FEED-010", "DS-ARCH-010"} & run.failed(), "the foreign link is no finding"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_run_still_writes_both_reports(tmp_path: Path, signum: signal.Signals) -> None:
+    """Stopped in the middle of a request, the run writes both reports, marked incomplete, and
+    ends with exit code 2 and one line saying why."""
+    with hostile_server(BEHAVIOURS["silent"]) as server:
+        host, port = server.server_address
+        command = harness_command(f"http://{host}:{port}", tmp_path, timeout=60)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        )
+        try:
+            deadline = time.monotonic() + RUN_BOUND_SECONDS
+            while not any(b"/Notifications" in r for r in server.requests):
+                assert time.monotonic() < deadline and process.poll() is None, "no feed request"
+                time.sleep(0.1)
+            process.send_signal(signum)
+            out, err = process.communicate(timeout=RUN_BOUND_SECONDS)
+        finally:
+            process.kill()
+            process.wait()
+    reason = f"interrupted by {signum.name}"
+    assert process.returncode == 2, f"exit {process.returncode}\n{out}\n{err}"
+    assert err.strip().splitlines()[-1] == f"dropship-conformance: {reason}", err
+    assert "Traceback" not in out + err
+    report, junit = tmp_path / "report.html", tmp_path / "junit.xml"
+    assert report.is_file() and junit.is_file(), "an interrupted run left no report"
+    assert f"incomplete: {reason}" in report.read_text()
+    properties = {
+        prop.get("name"): prop.get("value")
+        for prop in ElementTree.parse(junit).getroot().iter("property")
+    }
+    assert properties.get("incomplete") == reason
+
+
+def test_a_bound_hit_marks_both_reports_incomplete(tmp_path: Path) -> None:
+    """A check that stops at a bound (the archive walk's) leaves the run going, but both
+    reports say what was not seen, with any interruption that followed."""
+    config = SimpleNamespace(stash=pytest.Stash())
+    config.stash[plugin.MATRIX] = report.Matrix()
+    plugin.mark_incomplete(config, "the walk stopped at its time bound")
+    plugin.mark_incomplete(config, "interrupted by SIGTERM")
+    reason = "the walk stopped at its time bound; interrupted by SIGTERM"
+    prefix: list[str] = []
+    plugin.pytest_html_results_summary(prefix, [], [], SimpleNamespace(config=config))
+    assert any(f"incomplete: {reason}" in line for line in prefix)
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>'
+    )
+    interruption.mark_junit(junit, config.stash[plugin.INCOMPLETE])
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite[0].tag == "properties", "xunit2 wants properties first"
+    assert suite[0][0].attrib == {"name": "incomplete", "value": reason}

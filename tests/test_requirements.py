@@ -15,19 +15,21 @@ from typing import Any
 import pytest
 import yaml
 
+from dropship_conformance.catalogue import catalogue
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SPECS = REPO_ROOT / "specs"
 CATALOGUE = SPECS / "requirements.yaml"
 OPENAPI_FILES = (SPECS / "dropship.openapi.yaml", SPECS / "orders.openapi.yaml")
 DEVIATIONS = SPECS / "DEVIATIONS.md"
-# CI checks the source documents out beside the repository; an installed wheel has no copy.
-SEEDS = REPO_ROOT.parent / "shared" / "seeds"
 
 ID_PATTERN = re.compile(r"^[A-Z]+(-[A-Z]+)?-\d{3}$")
 LEVELS = {"MUST", "SHOULD"}
 PARTIES = {"server", "client"}
 SOURCE_DOCUMENTS = {"000", "001", "002", "003", "004", "RFC4287", "RFC5005"}
 SEED_DOCUMENTS = {"000", "001", "002", "003", "004"}
+# RFC quotes cannot be checked against a local copy; they name their RFC by number.
+RFC_DOCUMENT = re.compile(r"^RFC[1-9]\d*$")
 SUITES = {
     "schema",
     "feed",
@@ -64,7 +66,7 @@ PREFIXES = {
     "LINK",
 }
 REQUIRED_KEYS = {"id", "level", "rule", "source", "suites", "operations", "party"}
-ALLOWED_KEYS = REQUIRED_KEYS | {"notes"}
+ALLOWED_KEYS = REQUIRED_KEYS | {"notes", "basis"}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 # Ids that code already relies on; their level where the conventions fix it (None: not fixed).
@@ -127,14 +129,52 @@ def openapi_operations() -> dict[str, str]:
     return operations
 
 
-def _seed_text(document: str) -> str:
-    matches = sorted(SEEDS.glob(f"{document}_*.txt"))
-    assert len(matches) == 1, f"expected one source document {document}_*.txt in the seeds"
-    return _normalise(matches[0].read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def seed_texts(seeds_dir: Path) -> dict[str, str]:
+    """Each source document's text, whitespace-normalised, by its number."""
+    texts = {}
+    for document in SEED_DOCUMENTS:
+        matches = sorted(seeds_dir.glob(f"{document}_*.txt"))
+        assert len(matches) == 1, f"expected one source document {document}_*.txt in the seeds"
+        texts[document] = _normalise(matches[0].read_text(encoding="utf-8"))
+    return texts
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split())
+
+
+def _basis_problems(entry: dict[str, Any]) -> list[str]:
+    """What is wrong with an entry's basis as data: missing on a MUST, or malformed."""
+    rid = entry["id"]
+    basis = entry.get("basis")
+    if basis is None:
+        return [f"{rid}: a MUST needs a basis"] if entry["level"] == "MUST" else []
+    if not isinstance(basis, list) or not basis:
+        return [f"{rid}: basis must be a non-empty list"]
+    problems = []
+    for quote in basis:
+        if not isinstance(quote, dict) or set(quote) != {"document", "quote"}:
+            problems.append(f"{rid}: basis item {quote!r} is not a {{document, quote}}")
+        elif not isinstance(quote["quote"], str) or not quote["quote"].strip():
+            problems.append(f"{rid}: empty quote of {quote['document']}")
+        elif quote["document"] not in SEED_DOCUMENTS and not (
+            isinstance(quote["document"], str) and RFC_DOCUMENT.match(quote["document"])
+        ):
+            problems.append(
+                f"{rid}: basis document {quote['document']!r} is neither 000..004 nor an RFC"
+            )
+    return problems
+
+
+def _misquotes(entry: dict[str, Any], seed_texts: dict[str, str]) -> list[str]:
+    """The quotes of source documents that do not occur in them, whitespace aside."""
+    return [
+        f"{entry['id']}: not found in {quote['document']}: {_normalise(quote['quote'])!r}"
+        for quote in entry.get("basis") or ()
+        if quote["document"] in seed_texts
+        and _normalise(quote["quote"]) not in seed_texts[quote["document"]]
+    ]
 
 
 def test_entries_have_exactly_the_documented_keys(requirements: list[dict[str, Any]]) -> None:
@@ -232,25 +272,72 @@ def test_every_named_operation_exists(
         assert not unknown, f"{rid}: operations not in the OpenAPI documents: {unknown}"
 
 
-def test_cited_sections_occur_in_their_document(requirements: list[dict[str, Any]]) -> None:
-    if not SEEDS.is_dir():
-        pytest.skip("source documents not found beside the checkout (../shared/seeds)")
-    texts = {document: _seed_text(document) for document in SEED_DOCUMENTS}
+def test_cited_sections_occur_in_their_document(
+    requirements: list[dict[str, Any]], seed_texts: dict[str, str]
+) -> None:
     for entry in requirements:
         for source in entry["source"]:
             document = source["document"]
-            if document in texts:
+            if document in seed_texts:
                 section = _normalise(source["section"])
-                assert section in texts[document], (
+                assert section in seed_texts[document], (
                     f"{entry['id']}: section {source['section']!r} does not occur in {document}"
                 )
 
 
-def test_slugs_in_notes_are_defined(requirements: list[dict[str, Any]]) -> None:
-    if not DEVIATIONS.is_file():
-        pytest.skip("specs/DEVIATIONS.md not written yet")
-    defined = set(SLUG_PATTERN.findall(DEVIATIONS.read_text(encoding="utf-8")))
-    for entry in requirements:
-        used = set(SLUG_PATTERN.findall(entry.get("notes") or ""))
-        unknown = sorted(used - defined)
-        assert not unknown, f"{entry['id']}: notes cite slugs not in DEVIATIONS.md: {unknown}"
+def test_every_must_stands_on_a_well_formed_basis(requirements: list[dict[str, Any]]) -> None:
+    problems = [problem for entry in requirements for problem in _basis_problems(entry)]
+    assert not problems, f"{len(problems)} basis problem(s):\n" + "\n".join(problems)
+
+
+def test_every_quote_occurs_in_its_source_document(
+    requirements: list[dict[str, Any]], seed_texts: dict[str, str]
+) -> None:
+    problems = [problem for entry in requirements for problem in _misquotes(entry, seed_texts)]
+    assert not problems, f"{len(problems)} misquote(s):\n" + "\n".join(problems)
+
+
+def test_catalogue_carries_each_basis_as_normalised_quotes() -> None:
+    musts = [requirement for requirement in catalogue().values() if requirement.is_must]
+    assert musts, "the catalogue has no MUST requirement"
+    for requirement in musts:
+        assert requirement.basis, f"{requirement.id}: basis not loaded"
+        for quote in requirement.basis:
+            assert quote.quote == _normalise(quote.quote), f"{requirement.id}: quote not normalised"
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"id": "X-001", "level": "MUST"}, "a MUST needs a basis"),
+        ({"id": "X-001", "level": "MUST", "basis": []}, "non-empty list"),
+        (
+            {"id": "X-001", "level": "MUST", "basis": [{"document": "000", "quote": " "}]},
+            "empty quote",
+        ),
+        (
+            {"id": "X-001", "level": "MUST", "basis": [{"document": "rfc", "quote": "MUST"}]},
+            "neither 000..004 nor an RFC",
+        ),
+        (
+            {"id": "X-001", "level": "MUST", "basis": [{"document": "RFC4287"}]},
+            "is not a {document, quote}",
+        ),
+    ],
+)
+def test_basis_check_catches_a_malformed_basis(entry: dict[str, Any], expected: str) -> None:
+    problems = _basis_problems(entry)
+    assert problems and expected in problems[0], problems
+
+
+def test_quote_check_catches_a_misquote_and_ignores_line_breaks() -> None:
+    texts = dict.fromkeys(SEED_DOCUMENTS, "Each page of the feed will contain up to 50 events.")
+    basis = [
+        {"document": "002", "quote": "Each page of the feed\n   will contain up to 50 events."},
+        {"document": "000", "quote": "Each page of the feed will contain up to 60 events."},
+        {"document": "RFC5005", "quote": "not checked against any copy"},
+    ]
+    problems = _misquotes({"id": "X-001", "level": "MUST", "basis": basis}, texts)
+    assert problems == [
+        "X-001: not found in 000: 'Each page of the feed will contain up to 60 events.'"
+    ]

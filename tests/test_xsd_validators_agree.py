@@ -6,6 +6,8 @@ the XSDs. Any document on which they disagree would make a verdict depend on the
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dropship_conformance.feed.schemas import reference_errors, validate_feed
@@ -15,6 +17,27 @@ from .conftest import SPECS
 from .test_feed_reader import archive_doc, current_doc
 
 EXAMPLES = sorted((SPECS / "examples" / "xml").glob("*.xml"))
+# Elements of item-information, located by their neighbour (catalog-id also opens order-item).
+ITEM_CATALOG_ID = rb"<catalog-id>[^<]*</catalog-id>(\s*<info)"
+ITEM_QUANTITY = rb"<quantity>[^<]*</quantity>(\s*<shipping-provider>)"
+ITEM_OPTIONAL = (
+    ITEM_CATALOG_ID,
+    ITEM_QUANTITY,
+    rb"<info[^>]*/>()",
+    rb"<message>[^<]*</message>()",
+    rb"<shipping-provider>[^<]*</shipping-provider>()",
+    rb"<tracking-info>[^<]*</tracking-info>()",
+)
+
+
+def _without_item_optionals() -> bytes:
+    """DEV-FEED-NIL-OR-ABSENT: item-information of sku and status alone."""
+    document = archive_doc()
+    for pattern in ITEM_OPTIONAL:
+        document = re.sub(pattern, rb"\1", document)
+    return document
+
+
 MUTATIONS = {
     "valid current": lambda: current_doc(),
     "valid archive": lambda: archive_doc(),
@@ -31,6 +54,26 @@ MUTATIONS = {
     "date without zone": lambda: current_doc().replace(b"Z</updated>", b"</updated>", 1),
     "foreign payload": lambda: current_doc().replace(
         b'xmlns="urn:iQmetrix:dropship"', b'xmlns="urn:x"', 1
+    ),
+    "valid: item-information catalog-id and quantity nil": lambda: re.sub(
+        ITEM_QUANTITY,
+        rb'<quantity i:nil="true" />\1',
+        re.sub(ITEM_CATALOG_ID, rb'<catalog-id i:nil="true" />\1', archive_doc()),
+    ),
+    "valid: item-information of sku and status alone": _without_item_optionals,
+    "valid: order-item catalog-id and description nil": lambda: re.sub(
+        rb"<catalog-id>[^<]*</catalog-id>(\s*)<description>[^<]*</description>",
+        rb'<catalog-id i:nil="true" />\1<description i:nil="true" />',
+        current_doc(),
+    ),
+    "item-information catalog-id truncated": lambda: re.sub(
+        ITEM_CATALOG_ID, rb"<catalog-id>dbc2577a-021f-4bbf-8289</catalog-id>\1", archive_doc()
+    ),
+    "item-information without status": lambda: re.sub(
+        rb"<status>[^<]*</status>", b"", archive_doc()
+    ),
+    "item-information sku nil": lambda: archive_doc().replace(
+        b"<sku>AB-JH0786-MI</sku>", b'<sku i:nil="true" />'
     ),
 }
 

@@ -37,6 +37,14 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """Text of a source document or RFC that makes a requirement mandatory."""
+
+    document: str
+    quote: str
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     level: str
@@ -46,6 +54,7 @@ class Requirement:
     operations: tuple[str, ...]
     party: str
     notes: str = ""
+    basis: tuple[Quote, ...] = ()
 
     @property
     def is_must(self) -> bool:
@@ -67,6 +76,10 @@ def catalogue() -> dict[str, Requirement]:
             operations=tuple(entry.get("operations") or ()),
             party=entry.get("party", "server"),
             notes=" ".join(str(entry.get("notes") or "").split()),
+            basis=tuple(
+                Quote(str(q["document"]), " ".join(str(q["quote"]).split()))
+                for q in entry.get("basis") or ()
+            ),
         )
         for entry in entries
     }

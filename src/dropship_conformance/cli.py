@@ -8,6 +8,7 @@ command are one clean line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -26,15 +27,36 @@ class CommandError(Exception):
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from .sandbox.control import CONTROL_BASE, DROPSHIP_BASE, ORDERS_BASE, info_document
     from .sandbox.profile import profile_named
-    from .sandbox.server import PortInUse, serve_forever
+    from .sandbox.server import PortInUse, is_loopback, serve_forever
+
+    loopback = is_loopback(args.host)
+    if args.control and not args.control_token and not loopback:
+        raise CommandError(
+            f"--control serves the test-control API without a token, which is allowed on a "
+            f"loopback host only, not {args.host}: add --control-token TOKEN"
+        )
+    control_state = (
+        "token required: Authorization: Bearer <--control-token>"
+        if args.control_token
+        else "no token; see /info"
+        if args.control
+        else "off; --control serves it"
+    )
 
     def banner(base_url: str, store: object) -> None:
         info = info_document(store, base_url)  # type: ignore[arg-type]
+        if not loopback:
+            print(
+                f"warning: the sandbox listens on {args.host}, beyond loopback: anyone who can "
+                "reach it can read its (public, seeded) tokens and data",
+                file=sys.stderr,
+                flush=True,
+            )
         lines = [
             f"{PROG} {__version__}: reference sandbox",
             f"  Dropship (Supplier Orders) API: {base_url}{DROPSHIP_BASE}",
             f"  Orders API:                     {base_url}{ORDERS_BASE}",
-            f"  Test-control API:               {base_url}{CONTROL_BASE}  (no token; see /info)",
+            f"  Test-control API:               {base_url}{CONTROL_BASE}  ({control_state})",
             f"  Database:                       {args.db} (synchronous={args.sync})",
             f"  Profile:                        {args.profile}",
             "  Tokens (Authorization: Bearer <token>):",
@@ -61,6 +83,8 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
             synchronous=args.sync,
             on_ready=banner,
             profile=profile_named(args.profile),
+            control_api=args.control,
+            control_token=args.control_token,
         )
     except PortInUse as exc:
         raise CommandError(str(exc)) from None
@@ -131,6 +155,19 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["strict", "lenient"],
         help="strict follows the later editions; lenient every other reading the documents "
         "allow (specs/DEVIATIONS.md), to prove the harness accepts them (default %(default)s)",
+    )
+    sandbox.add_argument(
+        "--control",
+        action="store_true",
+        help="serve the test-control API under /_sandbox (reset, clock, forced states, token "
+        "list) without a token; allowed on a loopback --host only",
+    )
+    sandbox.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        default=os.environ.get("DROPSHIP_SANDBOX_CONTROL_TOKEN") or None,
+        help="serve the test-control API only to requests with Authorization: Bearer TOKEN "
+        "(any --host; default $DROPSHIP_SANDBOX_CONTROL_TOKEN, which keeps it out of ps)",
     )
     sandbox.set_defaults(handler=_cmd_sandbox)
     run.add_parser(sub)

@@ -7,14 +7,36 @@ is stored: nothing downstream (HTML, JUnit, logs) ever sees it.
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 REDACTED = "[REDACTED]"
 # Bodies are kept whole up to this size for the report; the rest is cut with a note, so a
 # 50 MB feed cannot bloat the HTML report.
 SHOWN_BODY_BYTES = 64 * 1024
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+def _spellings(secret: str) -> set[str]:
+    """The forms a reflected secret takes in what the harness writes: as sent, and as a target
+    (or the report) may escape it in a URL, a JSON string or HTML."""
+    return {secret, quote(secret, safe=""), json.dumps(secret)[1:-1], html.escape(secret)}
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every spelling of every secret replaced by ``[REDACTED]``.
+
+    The one primitive behind every redaction of the harness (recordings, verdict messages,
+    failure text, console and reports), so no writer has its own idea of what a secret is.
+    """
+    spellings = {form for secret in secrets if secret for form in _spellings(secret)}
+    # Longest first: a secret that contains another must not be left half-redacted.
+    for form in sorted(spellings, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    return text
 
 
 @dataclass(frozen=True)
@@ -60,10 +82,7 @@ class Recorder:
     exchanges: list[Exchange] = field(default_factory=list)
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self.secrets)
 
     def redact_headers(self, headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
         kept = []

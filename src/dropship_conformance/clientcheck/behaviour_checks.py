@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dropship_conformance.clientcheck.traffic import ClientRun, Finding, Record
+from dropship_conformance.clientcheck.traffic import ClientRun, Finding, Order, Record
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class BehaviourCheck:
     # A reason there is nothing to judge in this run (the test is skipped), or None.
     not_applicable: Callable[[ClientRun], str | None]
     judge: Callable[[ClientRun], list[Finding]]
+    # Whether a request-level refusal (attribution.root_cause) explains what it finds; the
+    # pace of retries after a 4xx is the client's own doing whatever the 4xx was.
+    follows_refusals: bool = True
 
 
 def _always(run: ClientRun) -> str | None:
@@ -60,11 +63,13 @@ def polls_the_feed(run: ClientRun) -> list[Finding]:
     reads = run.current_reads
     if len(reads) >= 2:
         return []
+    tried = [r for r in run.records if r.is_current_read]
     return [
         Finding(
             f"the client read the current feed document (GET .../Notifications, 200) "
-            f"{len(reads)} time(s) in {run.client.get('ran_seconds', 0):.1f}s",
-            tuple(reads),
+            f"{len(reads)} time(s) in {run.client.get('ran_seconds', 0):.1f}s "
+            f"({len(tried)} request(s) for it)",
+            tuple(tried[:QUOTED]),
         )
     ]
 
@@ -88,12 +93,7 @@ def _cutoff_missing(run: ClientRun) -> str | None:
     return None
 
 
-def reads_every_order(run: ClientRun) -> list[Finding]:
-    """DS-CLI-003: every order-created of the feed reached the client, through the current
-    document or by following prev-archive, so none is missed."""
-    cutoff = _cutoff(run)
-    assert cutoff is not None
-    due = [o for o in run.orders.values() if o.created < cutoff]
+def _missed(run: ClientRun, due: list[Order], which: str) -> list[Finding]:
     missed = [o for o in due if o.order_id not in run.received]
     if not missed:
         return []
@@ -102,12 +102,31 @@ def reads_every_order(run: ClientRun) -> list[Finding]:
     sample = ", ".join(o.order_id for o in missed[:5])
     return [
         Finding(
-            f"{len(missed)} of the {len(due)} orders in the feed before the client's "
-            f"{'last' if run.stopped_by == 'exit' else 'second-to-last'} read never reached it "
-            f"(e.g. {sample}); it fetched {len(archives)} archive page(s) through prev-archive",
+            f"{len(missed)} of the {len(due)} orders {which} never reached it (e.g. {sample}); "
+            f"it fetched {len(archives)} archive page(s) through prev-archive",
             tuple(run.current_reads[:QUOTED]),
         )
     ]
+
+
+def reads_every_order(run: ClientRun) -> list[Finding]:
+    """DS-CLI-003: every order-created that entered the feed while the client monitored it
+    reached the client, through the current document or by following prev-archive (a burst
+    of more than 50 pushes the older ones into an archive), so none is missed."""
+    cutoff = _cutoff(run)
+    assert cutoff is not None
+    first = run.first_read
+    due = [o for o in run.orders.values() if first <= o.created < cutoff]
+    last = "last" if run.stopped_by == "exit" else "second-to-last"
+    return _missed(run, due, f"that entered the feed between its first and {last} read")
+
+
+def reads_the_backlog(run: ClientRun) -> list[Finding]:
+    """DS-CLI-021 (SHOULD): the orders already in the feed when the client started reached it
+    too: 002 makes historical archives "possible" to get, not a duty (DEV-CLIENT-BACKLOG)."""
+    first = run.first_read
+    due = [o for o in run.orders.values() if o.created < first]
+    return _missed(run, due, "already in the feed before its first read")
 
 
 def _archive_reads(run: ClientRun) -> list[Record]:
@@ -203,10 +222,18 @@ BEHAVIOUR_CHECKS: tuple[BehaviourCheck, ...] = (
     BehaviourCheck(
         "reads_every_order",
         "DS-CLI-003",
-        "every order-created in the feed reaches the client, following prev-archive when the "
-        "current document no longer holds it",
+        "every order-created that enters the feed while the client monitors it reaches the "
+        "client, following prev-archive when the current document no longer holds it",
         _cutoff_missing,
         reads_every_order,
+    ),
+    BehaviourCheck(
+        "reads_the_backlog",
+        "DS-CLI-021",
+        "every order-created already in the feed when the client first read it reaches the "
+        "client, following prev-archive into the historical archives",
+        lambda run: None if run.current_reads else "the client never read the current document",
+        reads_the_backlog,
     ),
     BehaviourCheck(
         "archive_pages_read_once",
@@ -225,5 +252,6 @@ BEHAVIOUR_CHECKS: tuple[BehaviourCheck, ...] = (
         f"{POLLING_RULE.min_retry_after_4xx_seconds:g}s of a 4xx",
         lambda run: None if run.records else "the client made no request",
         polling_pace,
+        follows_refusals=False,
     ),
 )

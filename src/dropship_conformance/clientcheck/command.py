@@ -4,16 +4,21 @@ Runs the client once per scenario (:mod:`.runner`), then pytest over the package
 (``checks/``) with the harness plugin, exactly as ``run`` does for a server: the HTML report,
 the JUnit XML with a ``requirement`` property per verdict, and the exit codes 0 (no MUST
 requirement failed), 1 (at least one failed), 2 (the run could not be made, one line why).
+
+``--serve`` judges a client the gate cannot launch (a service of the vendor's own stack): the
+scenario's sandbox listens on ``--host``/``--port``, the client's environment is printed (and
+written to ``--env-file``), and the run waits for a client started elsewhere.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
+import json
 import os
 import sys
 import tempfile
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +26,15 @@ from typing import Any
 import pytest
 
 from dropship_conformance.clientcheck.scenarios import SCENARIOS, TOKEN
+from dropship_conformance.clientcheck.summary import SHORT_ENDINGS, VERDICT, RunVerdict
+from dropship_conformance.sandbox.control import DROPSHIP_BASE
+from dropship_conformance.verdicts import Verdict
 
 PROG = "dropship-conformance"
 ALL = "all"
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+LOOPBACK = "127.0.0.1"
 
 
 def add_parser(sub: Any) -> None:
@@ -39,7 +48,9 @@ def add_parser(sub: Any) -> None:
         "stop it when the scenario is complete or at the time limit, and judge its traffic and "
         "the final state. Exit code 0 only if no MUST requirement failed.",
         usage=f"{PROG} verify-client [--scenario NAME ...] [--report PATH] [--junitxml PATH] "
-        "[--time-limit S] -- CLIENT_COMMAND ...",
+        "[--time-limit S] -- CLIENT_COMMAND ...\n"
+        f"       {PROG} verify-client --serve --scenario NAME [--host H] [--port N] "
+        "[--public-url URL] [--env-file PATH] [--time-limit S] [--report PATH] [--junitxml PATH]",
     )
     parser.add_argument(
         "--scenario",
@@ -72,6 +83,39 @@ def add_parser(sub: Any) -> None:
         metavar="DIR",
         help="keep the recorded client runs (JSON) and warehouse files in DIR",
     )
+    serve = parser.add_argument_group(
+        "serve mode",
+        "for a client verify-client cannot launch (a service started by its own deployment): "
+        "serve one scenario, print the client's environment, wait until the plan is met (then "
+        "the quiet period) or the time limit, counted from when the environment is printed; "
+        "then judge as usual",
+    )
+    serve.add_argument(
+        "--serve", action="store_true", help="wait for a client started elsewhere (no command)"
+    )
+    serve.add_argument(
+        "--host",
+        default=LOOPBACK,
+        help="address the sandbox listens on (default %(default)s; any other address is "
+        "reachable from the network and gets a warning)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default: a free one)"
+    )
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="base URL the client reaches the sandbox at, when not http://HOST:PORT "
+        "(e.g. http://gate:8080 on a compose network); used in the printed environment",
+    )
+    serve.add_argument(
+        "--env-file",
+        default=None,
+        metavar="PATH",
+        help="also write the client's environment to PATH once the scenario is ready: JSON if "
+        "PATH ends in .json, else KEY=VALUE lines (docker --env-file, `set -a; . PATH`)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every check as it runs")
     parser.add_argument(
         "client_command",
@@ -89,12 +133,17 @@ def _scenarios(given: list[str]) -> list[str]:
 
 
 class _ExitReason:
-    """Keeps the reason pytest was told to stop, to print it as the run's one line."""
+    """Keeps the reason pytest was told to stop, to print it as the run's one line, and the
+    checks' verdict (clientcheck/summary.py) for the last line."""
 
     reason: str | None = None
+    verdict: RunVerdict | None = None
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.reason = str(getattr(excinfo.value, "msg", excinfo.value)).removeprefix(f"{PROG}: ")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.verdict = config.stash.get(VERDICT, None)
 
 
 def pytest_args(runs: list[Path], report: Path, junit: Path, verbose: bool) -> list[str]:
@@ -106,8 +155,9 @@ def pytest_args(runs: list[Path], report: Path, junit: Path, verbose: bool) -> l
     argv += ["-p", "pytest_html.plugin", "-p", "no:cacheprovider", "-o", "junit_family=xunit2"]
     argv += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     argv += ["--html", str(report), "--self-contained-html", "--junitxml", str(junit)]
-    # The terminal summary quotes every failure; the report holds the whole evidence.
-    argv += ["-v"] if verbose else ["-q", "--tb=no"]
+    # The checks' own summary (clientcheck/summary.py) labels its totals and orders the
+    # failures; pytest's unlabelled count of tests and its list of test ids only with -v.
+    argv += ["-v"] if verbose else ["-qq", "--tb=no", "--no-summary"]
     for run in runs:
         argv += ["--client-run", str(run)]
     return argv
@@ -138,14 +188,66 @@ def _scrub(paths: list[Path]) -> None:
                 path.write_text(text.replace(TOKEN, REDACTED), encoding="utf-8")
 
 
-def _warned(junit: Path) -> set[str]:
-    """Requirement ids some check of the JUnit file reports as warned."""
-    found = set()
-    for prop in ElementTree.parse(junit).iter("property"):
-        requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
-        if prop.get("name") == "requirement" and verdict == "warned":
-            found.add(requirement_id)
-    return found
+def _write_env(path: Path, variables: dict[str, str]) -> None:
+    """Atomically, so a script waiting for the file never reads half of it."""
+    text = (
+        json.dumps(variables, indent=2)
+        if path.suffix == ".json"
+        else "".join(f"{key}={value}\n" for key, value in variables.items())
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def _announcer(args: argparse.Namespace, scenario: str) -> Any:
+    """What serve mode does once the scenario is ready: print and write the environment."""
+
+    def announce(variables: dict[str, str]) -> None:
+        if args.public_url:
+            served = variables["DROPSHIP_URL"].removesuffix(DROPSHIP_BASE)
+            public = args.public_url.rstrip("/")
+            variables = {k: v.replace(served, public, 1) for k, v in variables.items()}
+        if args.env_file:
+            _write_env(Path(args.env_file).resolve(), variables)
+        lines = "".join(f"  {key}={value}\n" for key, value in variables.items())
+        print(
+            f"{PROG}: serving scenario {scenario}; start the client with this environment "
+            f"(waiting up to {args.time_limit or SCENARIOS[scenario].time_limit:g}s):\n{lines}",
+            end="",
+            flush=True,
+        )
+
+    return announce
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost: it may resolve anywhere
+        return False
+
+
+def _serve_problem(args: argparse.Namespace, client: list[str]) -> str | None:
+    """Why these serve-mode options cannot make a run, or None."""
+    if not args.serve:
+        given = args.host != LOOPBACK or args.port or args.public_url or args.env_file
+        return "--host, --port, --public-url and --env-file go with --serve" if given else None
+    if client:
+        return "--serve waits for a client started elsewhere: give no client command"
+    if len(_scenarios(args.scenario)) != 1:
+        return "--serve judges one scenario: give --scenario NAME once"
+    if not 0 <= args.port <= 65535:
+        return "--port must be between 0 and 65535"
+    return None
+
+
+def _labelled(ids: list[str], scenarios: dict[str, list[str]], root: str | None) -> str:
+    return ", ".join(
+        f"{rid} [{', '.join(scenarios[rid])}]" + (" (root cause)" if rid == root else "")
+        for rid in ids
+    )
 
 
 def _progress(line: str) -> None:
@@ -160,8 +262,11 @@ def command(args: argparse.Namespace) -> int:
     client = list(args.client_command)
     if client[:1] == ["--"]:
         client = client[1:]
-    if not client:
-        print(f"{PROG}: no client command given (put it after --)", file=sys.stderr)
+    problem = _serve_problem(args, client)
+    if problem is None and not client and not args.serve:
+        problem = "no client command given (put it after --), or --serve"
+    if problem is not None:
+        print(f"{PROG}: {problem}", file=sys.stderr)
         return 2
     if args.time_limit is not None and args.time_limit <= 0:
         print(f"{PROG}: --time-limit must be a positive number of seconds", file=sys.stderr)
@@ -170,6 +275,12 @@ def command(args: argparse.Namespace) -> int:
     for path in (report, junit):
         path.parent.mkdir(parents=True, exist_ok=True)
     names = _scenarios(args.scenario)
+    if args.serve and not _loopback(args.host):
+        print(
+            f"{PROG}: warning: --host {args.host} is reachable beyond this machine: the "
+            "sandbox's test token and its test-control API are open to that network",
+            file=sys.stderr,
+        )
     with tempfile.TemporaryDirectory(prefix="dropship-client-") as scratch:
         workdir = Path(args.traffic or scratch)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -178,9 +289,25 @@ def command(args: argparse.Namespace) -> int:
             scenario = SCENARIOS[name]
             limit = args.time_limit or scenario.time_limit
             try:
-                runs.append(run_client(scenario, client, limit, workdir, progress=_progress))
+                runs.append(
+                    run_client(
+                        scenario,
+                        None if args.serve else client,
+                        limit,
+                        workdir,
+                        progress=_progress,
+                        host=args.host,
+                        port=args.port,
+                        announce=_announcer(args, name),
+                    )
+                )
             except RunError as error:
                 print(f"{PROG}: {error}", file=sys.stderr)
+                return 2
+            except KeyboardInterrupt:  # a person ending a wait: the run stops, no verdict
+                print(
+                    f"{PROG}: interrupted during scenario {name}; nothing judged", file=sys.stderr
+                )
                 return 2
         reason = _ExitReason()
         with _plugins_autoload_off():
@@ -192,15 +319,30 @@ def command(args: argparse.Namespace) -> int:
         why = reason.reason or f"the checks could not be run (pytest exit code {code})"
         print(f"{PROG}: {why}", file=sys.stderr)
         return 2
-    scenarios = ", ".join(names)
+    verdict = reason.verdict or RunVerdict()
+    endings = ", ".join(
+        f"{name} {SHORT_ENDINGS[verdict.endings[name]]}"
+        for name in names
+        if name in verdict.endings
+    )
+    reports = f"Reports: {report}, {junit}"
+    by_id = {f.requirement.id: f.scenarios for f in verdict.failures}
+    warned = [f.requirement.id for f in verdict.failures if f.verdict is Verdict.WARNED]
+    warned_note = (
+        f"; SHOULD requirement(s) warned: {_labelled(warned, by_id, None)}" if warned else ""
+    )
     if code == 0:
-        warned = ", ".join(sorted(_warned(junit)))
-        note = f"; SHOULD requirement(s) warned: {warned}" if warned else ""
-        print(f"{PROG}: client conformant ({scenarios}{note}). Reports: {report}, {junit}")
+        print(f"{PROG}: client conformant (scenarios: {endings}{warned_note}). {reports}")
         return 0
-    failed = ", ".join(sorted(failed_requirements(junit))) or "see the report"
+    failed = [f.requirement.id for f in verdict.failures if f.verdict is Verdict.FAILED]
+    root = verdict.root_cause.requirement.id if verdict.root_cause else None
+    listed = (
+        _labelled(failed, by_id, root)
+        if failed
+        else ", ".join(sorted(failed_requirements(junit))) or "see the report"
+    )
     print(
-        f"{PROG}: client NOT conformant ({scenarios}): MUST requirement(s) failed: {failed}. "
-        f"Reports: {report}, {junit}"
+        f"{PROG}: client NOT conformant (scenarios: {endings}): MUST requirement(s) failed, "
+        f"root cause first: {listed}{warned_note}. {reports}"
     )
     return 1

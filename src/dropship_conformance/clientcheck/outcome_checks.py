@@ -19,8 +19,8 @@ class OutcomeCheck:
     name: str
     requirement: str
     expected: str
-    # Which items it judges: (run, sku) -> bool; none in the run means nothing to judge.
-    judges: Callable[[ClientRun, str], bool]
+    # Which items it judges: (run, order, sku) -> bool; none in the run: nothing to judge.
+    judges: Callable[[ClientRun, Order, str], bool]
     judge: Callable[[ClientRun, Order, str], list[str]]
 
 
@@ -28,7 +28,7 @@ def judged_items(run: ClientRun, check: OutcomeCheck) -> Iterator[tuple[Order, s
     for order in run.orders.values():
         if run.had_time(order.order_id):
             for sku in order.skus:
-                if check.judges(run, sku):
+                if check.judges(run, order, sku):
                     yield order, sku
 
 
@@ -45,30 +45,71 @@ def _shipments(run: ClientRun, sku: str) -> list[dict]:
     return list((run.plan_of(sku) or {}).get("shipments") or [])
 
 
-def _ships(run: ClientRun, sku: str) -> bool:
+def _ships(run: ClientRun, order: Order, sku: str) -> bool:
     return bool(_shipments(run, sku))
 
 
-def _split(run: ClientRun, sku: str) -> bool:
+def _split(run: ClientRun, order: Order, sku: str) -> bool:
     return len(_shipments(run, sku)) > 1
 
 
-def _cancelled(run: ClientRun, sku: str) -> bool:
+def _cancelled(run: ClientRun, order: Order, sku: str) -> bool:
     return "cancel" in (run.plan_of(sku) or {})
+
+
+def _held(run: ClientRun, order: Order, sku: str) -> bool:
+    return any("backorder" in (run.plan_of(s) or {}) for s in order.skus)
+
+
+def _while_monitored(run: ClientRun, order: Order, sku: str) -> bool:
+    return order.created >= run.first_read
+
+
+def _backlog(run: ClientRun, order: Order, sku: str) -> bool:
+    return order.created < run.first_read
+
+
+def _any(run: ClientRun, order: Order, sku: str) -> bool:
+    return True
 
 
 def _item(order: Order, sku: str) -> str:
     return f"order {order.order_id} item {sku!r}"
 
 
+def _left(run: ClientRun, order: Order, sku: str, wanted: str) -> str:
+    """What the plan wanted of an item and what the client left, with how the run ended."""
+    ending = {
+        "time-limit": f"the run ended at the time limit ({run.client.get('time_limit', 0):g}s) "
+        "with the plan not met",
+        "exit": "the client exited by itself",
+        "complete": "the scenario was complete",
+    }[run.stopped_by]
+    final = run.final_item(order.order_id, sku)
+    return (
+        f"{_item(order, sku)}: the plan wanted {wanted}; the client left it "
+        f"{final.get('status', 'PendingSupplier')} ({ending})"
+    )
+
+
 # ---------------------------------------------------------------- checks
 
 
+def picked_up(run: ClientRun, order: Order, sku: str) -> list[str]:
+    """DS-CLI-003 / DS-CLI-021: an order that reached the client's feed reads is acted on: an
+    entry read and dropped (a marker compared with <=, a page skipped) is an order missed."""
+    if any(True for _ in run.accepted_changes(order.order_id, sku)):
+        return []
+    return [
+        _left(run, order, sku, "it picked up (Ordered)") + ", though its order-created "
+        "was in a feed document the client fetched"
+    ]
+
+
 def picked_up_once(run: ClientRun, order: Order, sku: str) -> list[str]:
-    """DS-CLI-002: the client acts on each order-created once: exactly one Ordered per item."""
+    """DS-CLI-002: the client acts on each order-created once: at most one Ordered per item
+    (an order never picked up is the pick-up rule's finding, not this one's)."""
     ordered = [r.seq for r, c in run.accepted_changes(order.order_id, sku) if c.status == "Ordered"]
-    if not ordered:
-        return [f"{_item(order, sku)} was never picked up (no accepted update to Ordered)"]
     if len(ordered) > 1:
         shown = ", ".join(f"#{seq}" for seq in ordered)
         return [f"{_item(order, sku)} set to Ordered {len(ordered)} times ({shown})"]
@@ -82,7 +123,7 @@ def shipped_as_planned(run: ClientRun, order: Order, sku: str) -> list[str]:
     last = _shipments(run, sku)[-1]["tracking"]
     problems = []
     if final.get("status") != "Shipped":
-        problems.append(f"{_item(order, sku)} ends {final.get('status')}, not Shipped")
+        problems.append(_left(run, order, sku, f"Shipped (tracking {last})"))
     numbers = [n.strip() for n in str(final.get("tracking-info") or "").split(",")]
     if last not in numbers:
         problems.append(
@@ -145,17 +186,41 @@ def cancelled(run: ClientRun, order: Order, sku: str) -> list[str]:
     """DS-CLI-008: what cannot be fulfilled is Cancelled."""
     final = run.final_item(order.order_id, sku)
     if final.get("status") != "Cancelled":
-        return [f"{_item(order, sku)} ends {final.get('status')}, not Cancelled"]
+        reason = (run.plan_of(sku) or {}).get("cancel")
+        return [_left(run, order, sku, f"Cancelled ({reason})")]
     return []
 
 
 def cancelled_with_message(run: ClientRun, order: Order, sku: str) -> list[str]:
-    """DS-CLI-017 (SHOULD): the cancellation says why in Message."""
+    """DS-CLI-017 (SHOULD): the cancellation says why in Message. An item the plan cancels
+    that the client never cancelled gave no reason either: that is not a pass."""
     cancelling = [
         c for _, c in run.accepted_changes(order.order_id, sku) if c.status == "Cancelled"
     ]
-    if cancelling and not any(str(c.sent.get("Message") or "").strip() for c in cancelling):
+    if not cancelling:
+        return [f"{_item(order, sku)} was never cancelled, so no reason was given"]
+    if not any(str(c.sent.get("Message") or "").strip() for c in cancelling):
         return [f"{_item(order, sku)} cancelled without a Message giving the reason"]
+    return []
+
+
+def held_back_ordered(run: ClientRun, order: Order, sku: str) -> list[str]:
+    """DS-CLI-007 (SHOULD): an order waiting for an item is held BackOrdered (the order, or the
+    item awaited: 002's example sets it per item) and none of it ships until all is in stock."""
+    entry = run.plan_of(sku) or {}
+    final = run.final_item(order.order_id, sku)
+    if "backorder" in entry and final.get("status") != "BackOrdered":
+        return [_left(run, order, sku, f"BackOrdered ({entry['backorder']})")]
+    shipped = [
+        f"#{r.seq}"
+        for r, c in run.accepted_changes(order.order_id, sku)
+        if c.status in ("Shipped", "PartiallyShipped")
+    ]
+    if shipped:
+        return [
+            f"{_item(order, sku)} shipped ({', '.join(shipped)}) while its order waits for an "
+            "item: a partial shipment instead of holding the order"
+        ]
     return []
 
 
@@ -163,10 +228,26 @@ OUTCOME_CHECKS: dict[str, OutcomeCheck] = {
     check.name: check
     for check in (
         OutcomeCheck(
+            "picked_up",
+            "DS-CLI-003",
+            "every order that entered the feed while the client monitored it, and reached its "
+            "feed reads, is picked up",
+            _while_monitored,
+            picked_up,
+        ),
+        OutcomeCheck(
+            "backlog_picked_up",
+            "DS-CLI-021",
+            "every order already in the feed when the client first read it, and that reached "
+            "its feed reads, is picked up",
+            _backlog,
+            picked_up,
+        ),
+        OutcomeCheck(
             "picked_up_once",
             "DS-CLI-002",
-            "every order the client read is picked up exactly once (Ordered)",
-            lambda run, sku: True,
+            "no order the client read is picked up more than once (Ordered)",
+            _any,
             picked_up_once,
         ),
         OutcomeCheck(
@@ -203,6 +284,13 @@ OUTCOME_CHECKS: dict[str, OutcomeCheck] = {
             "every item the warehouse cannot fulfil ends Cancelled",
             _cancelled,
             cancelled,
+        ),
+        OutcomeCheck(
+            "held_back_ordered",
+            "DS-CLI-007",
+            "an order waiting for an item is held BackOrdered and none of its items ships",
+            _held,
+            held_back_ordered,
         ),
         OutcomeCheck(
             "cancelled_with_message",

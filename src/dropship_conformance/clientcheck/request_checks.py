@@ -16,6 +16,7 @@ from typing import Any
 
 from dropship_conformance import openapi
 from dropship_conformance.clientcheck.traffic import (
+    API_BASES,
     NOT_JSON,
     Change,
     ClientRun,
@@ -71,14 +72,24 @@ def documented_operation(record: Record, run: ClientRun) -> list[str]:
     if record.route is None:
         if record.path_known:
             return [f"{record.method} is not documented for this path"]
-        return ["no operation of specs/ has this path (the Supplier Orders API is under .../v1)"]
+        return ["no operation of specs/ has this path"]
     supplier = record.params.get("SupplierId")
     if supplier is not None and supplier != str(run.supplier_id):
         return [f"SupplierId {supplier!r} is not the client's own ({run.supplier_id})"]
     return []
 
 
-# Violations of these fields are judged by DS-CLI-011, so one defect is reported once.
+def keeps_v1(record: Record, run: ClientRun) -> list[str]:
+    """DS-CLI-019 (SHOULD): the path keeps the /v1 of the base URL (DEV-BASE-V1)."""
+    assert record.route is not None
+    base = API_BASES[record.route.api]
+    if record.path.startswith(base + "/"):
+        return []
+    return [f"{record.path} is not under {base}: the base URL's /v1 was left out"]
+
+
+# Violations of these fields are judged by DS-CLI-011 and DS-CLI-020, so one defect is
+# reported once.
 _OWNED_BY_CLI_011 = re.compile(r"^\$(\.ItemInformation\[\d+\])?\.(Status|TrackingInfo):")
 
 
@@ -136,7 +147,7 @@ def status_by_name_or_id(record: Record, run: ClientRun) -> list[str]:
 
 
 def tracking_as_string(record: Record, run: ClientRun) -> list[str]:
-    """DS-CLI-011: TrackingInfo is a JSON string (DEV-NUMERIC-TRACKINGINFO)."""
+    """DS-CLI-020 (SHOULD): TrackingInfo is a JSON string (DEV-NUMERIC-TRACKINGINFO)."""
     problems = []
     for sku, sent in record.sent_items():
         value = sent.get("TrackingInfo")
@@ -164,19 +175,23 @@ def shipped_with_tracking_and_carrier(record: Record, run: ClientRun) -> list[st
 
 
 def order_from_feed(record: Record, run: ClientRun) -> list[str]:
-    """DS-CLI-005: the OrderId is one the client read in its feed, and the body Id equals it."""
-    problems = []
+    """DS-CLI-005: the OrderId is one the client read in its feed (002: "Use the order-id")."""
     order_id = record.order_id or ""
     seen = run.received.get(order_id)
     if seen is None or seen > record.t:
-        problems.append(
-            f"order {order_id!r} was in no order-created the client had read in its feed"
-        )
+        return [f"order {order_id!r} was in no order-created the client had read in its feed"]
+    return []
+
+
+def body_id_is_uri_order(record: Record, run: ClientRun) -> list[str]:
+    """DS-CLI-018 (SHOULD): the body Id equals the URI's OrderId; no sentence requires it and
+    the 001 examples differ (DEV-BODY-ID-MISMATCH)."""
+    order_id = record.order_id or ""
     body = record.json()
     body_id = body.get("Id") if isinstance(body, dict) else None
-    if not isinstance(body_id, str) or body_id.strip().lower() != order_id:
-        problems.append(f"body Id {body_id!r} differs from the URI OrderId {order_id!r}")
-    return problems
+    if isinstance(body_id, str) and body_id.strip().lower() == order_id:
+        return []
+    return [f"body Id {body_id!r} differs from the URI OrderId {order_id!r}"]
 
 
 def no_reserved_fields(record: Record, run: ClientRun) -> list[str]:
@@ -187,6 +202,72 @@ def no_reserved_fields(record: Record, run: ClientRun) -> list[str]:
         for name in ("ReferenceName", "ReferenceValue")
         if sent.get(name) is not None
     ]
+
+
+# The statuses whose description (001 §ENUMERATIONS) fits each situation of the warehouse
+# plan (ClientRun.situation). Error and Other are left to the supplier (002: "you may use either
+# the Other state"); PendingSupplier is DS-CLI-002's.
+FITTING_STATUSES: dict[str, frozenset[str]] = {
+    "shipments": frozenset({"Ordered", "PartiallyShipped", "Shipped"}),
+    "cancel": frozenset({"Ordered", "Cancelled", "NotAvailable"}),
+    "backorder": frozenset({"Ordered", "BackOrdered"}),
+    "held": frozenset({"Ordered", "BackOrdered"}),
+    "in stock": frozenset({"Ordered"}),
+}
+UNJUDGED_STATUSES = frozenset({"Error", "Other", "PendingSupplier"})
+SITUATION_WORDS = {
+    "shipments": "it ships",
+    "cancel": "it can no longer be fulfilled",
+    "backorder": "it is temporarily out of stock",
+    "held": "it is in stock but its order waits for another item",
+    "in stock": "it is in stock and not shipped yet",
+}
+
+
+def status_fits_situation(record: Record, run: ClientRun) -> list[str]:
+    """DS-CLI-022 (SHOULD): the status sent is one the enumerations describe for the item's
+    situation (BackOrdered for a discontinued item, Shipped for a cancelled one: no)."""
+    problems = []
+    for change in record.changes:
+        if change.status is None or change.status in UNJUDGED_STATUSES:
+            continue
+        situation = run.situation(record.order_id or "", change.sku)
+        fitting = FITTING_STATUSES[situation]
+        if change.status not in fitting:
+            problems.append(
+                f"item {change.sku!r}: {change.status} while {SITUATION_WORDS[situation]} "
+                f"(fitting: {', '.join(sorted(fitting))})"
+            )
+    return problems
+
+
+def sku_of_the_order(record: Record, run: ClientRun) -> list[str]:
+    """DS-CLI-023 (SHOULD): every ItemInformation names an item of the URI's order."""
+    order = run.orders.get(record.order_id or "")
+    if order is None:
+        return []  # an order not in the feed is DS-CLI-005's finding
+    skus = order.skus
+    return [
+        f"ItemInformation Sku {sku!r} is no item of order {record.order_id} "
+        f"(its items: {', '.join(skus)})"
+        for sku, _ in record.sent_items()
+        if sku is not None and sku not in skus
+    ]
+
+
+def one_number_per_shipment(record: Record, run: ClientRun) -> list[str]:
+    """DS-CLI-024 (SHOULD): a shipment adds one tracking number, not several new ones."""
+    problems = []
+    for change in record.changes:
+        if change.status not in ("Shipped", "PartiallyShipped"):
+            continue
+        added = [n for n in change.after.tracking if n not in record.order_tracking]
+        if len(added) > 1:
+            problems.append(
+                f"item {change.sku!r}: one {change.status} adds {len(added)} tracking numbers "
+                f"({', '.join(added)}) that were on no item of the order"
+            )
+    return problems
 
 
 # ---------------------------------------------------------------- transitions
@@ -325,6 +406,31 @@ def _partial(record: Record) -> bool:
 
 REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     RequestCheck(
+        "status_fits_situation",
+        "DS-CLI-022",
+        "every status sent is one the enumerations describe for what the warehouse says of the "
+        "item",
+        "status update of an order in the feed",
+        lambda r: bool(r.changes),
+        status_fits_situation,
+    ),
+    RequestCheck(
+        "sku_of_the_order",
+        "DS-CLI-023",
+        "every ItemInformation's Sku is an item of the order in the URI",
+        "item status update of an order in the feed",
+        lambda r: r.operation == "putItemStatusUpdate" and r.order_id is not None,
+        sku_of_the_order,
+    ),
+    RequestCheck(
+        "one_number_per_shipment",
+        "DS-CLI-024",
+        "a shipment adds one tracking number, not several new ones",
+        "update to Shipped or PartiallyShipped",
+        lambda r: any(c.status in ("Shipped", "PartiallyShipped") for c in r.changes),
+        one_number_per_shipment,
+    ),
+    RequestCheck(
         "documented_operation",
         "DS-CLI-015",
         "every request is a documented operation of specs/ (path and method), under the "
@@ -332,6 +438,14 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
         "request",
         _any,
         documented_operation,
+    ),
+    RequestCheck(
+        "keeps_v1",
+        "DS-CLI-019",
+        "every request path keeps the /v1 of the base URL it was given",
+        "request to a documented operation",
+        lambda r: r.route is not None,
+        keeps_v1,
     ),
     RequestCheck(
         "body_matches_schema",
@@ -370,7 +484,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "tracking_as_string",
-        "DS-CLI-011",
+        "DS-CLI-020",
         "every TrackingInfo is a JSON string",
         "status update",
         _update,
@@ -387,11 +501,18 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     RequestCheck(
         "order_from_feed",
         "DS-CLI-005",
-        "every status update targets an order-id the client read in its feed, with body Id "
-        "equal to the URI OrderId",
+        "every status update targets an order-id the client read in its feed",
         "status update",
         _update,
         order_from_feed,
+    ),
+    RequestCheck(
+        "body_id_is_uri_order",
+        "DS-CLI-018",
+        "every status update's body Id equals the URI OrderId",
+        "status update",
+        _update,
+        body_id_is_uri_order,
     ),
     RequestCheck(
         "no_reserved_fields",

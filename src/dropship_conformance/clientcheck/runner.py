@@ -8,6 +8,11 @@ SIGKILL) once every order is where the plan wants it and a quiet period has pass
 client that keeps re-sending updates is caught), or at the time limit, or when it exits by
 itself. The recorded traffic, the orders and the final state go into one JSON file.
 
+Serve mode (``command`` None) is the same run for a client the gate cannot launch (a service
+started by its own deployment): the sandbox listens on the host and port asked for, the
+environment below is handed to ``announce`` instead of a process, and the run waits for the
+plan (plus the quiet period) or the time limit; the client is neither started nor stopped.
+
 Environment of the client (documented in README.md):
     DROPSHIP_URL             base URL of the Supplier Orders API, ending in /v1
     DROPSHIP_TOKEN           the bearer token
@@ -31,7 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,17 +54,34 @@ from dropship_conformance.clientcheck.scenarios import (
     final_status,
     planned_orders,
 )
+from dropship_conformance.clientcheck.summary import ENDINGS
 from dropship_conformance.clientcheck.traffic import PENDING, RUN_FORMAT
 from dropship_conformance.sandbox import dropship_model
+from dropship_conformance.sandbox.clock import Clock
 from dropship_conformance.sandbox.control import DROPSHIP_BASE, ORDERS_BASE
+from dropship_conformance.sandbox.profile import Profile
 from dropship_conformance.sandbox.server import serve_in_thread
 
+# DEV-NUMERIC-TRACKINGINFO: the sandbox a client is judged on takes the tracking number as the
+# 000/002 examples send it, so a client doing so is warned (DS-CLI-020), not left unshipped.
+CLIENT_SANDBOX = Profile(name="client", numeric_tracking_info=True)
 # Once the scenario is complete the client runs this much longer: enough for a few more polls
 # at the suggested pace, which is when a client that forgot its state repeats itself.
 SETTLE_SECONDS = 2.0
 STOP_GRACE_SECONDS = 5.0
 TICK_SECONDS = 0.1
 KEPT_OUTPUT_LINES = 200
+
+
+class HeldClock(Clock):
+    """A sandbox clock that stands still at a whole second (Scenario.held_clock)."""
+
+    def __init__(self, offset_seconds: float = 0.0) -> None:
+        super().__init__(offset_seconds)
+        self.held = datetime.now(UTC).replace(microsecond=0)
+
+    def now(self) -> datetime:
+        return self.held + timedelta(seconds=self.offset_seconds)
 
 
 class RunError(Exception):
@@ -79,6 +101,59 @@ class _Output:
 
     def text(self) -> str:
         return "\n".join(self.lines).replace(TOKEN, REDACTED)
+
+
+class _Launched:
+    """The client as a process verify-client started: its output kept, stopped at the end."""
+
+    def __init__(self, command: Sequence[str], env: dict[str, str]) -> None:
+        try:
+            self.process = subprocess.Popen(
+                list(command),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise RunError(f"cannot start the client command {command[0]!r}: {error}") from None
+        self.outputs = {"stdout": _Output(), "stderr": _Output()}
+        self.pumps = [
+            threading.Thread(target=self.outputs[name].pump, args=(stream,), daemon=True)
+            for name, stream in (("stdout", self.process.stdout), ("stderr", self.process.stderr))
+        ]
+        for pump in self.pumps:
+            pump.start()
+
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
+    def stop(self) -> None:
+        _stop(self.process)
+        for pump in self.pumps:
+            pump.join(STOP_GRACE_SECONDS)
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "mode": "launched",
+            "exit_code": self.process.returncode,
+            "stdout": self.outputs["stdout"].text(),
+            "stderr": self.outputs["stderr"].text(),
+        }
+
+
+class _Served:
+    """A client started by someone else: the gate only waits for it, and keeps no output."""
+
+    def exited(self) -> bool:
+        return False
+
+    def stop(self) -> None:
+        return None
+
+    def facts(self) -> dict[str, Any]:
+        return {"mode": "serve", "exit_code": None, "stdout": "", "stderr": ""}
 
 
 class _Book:
@@ -193,12 +268,21 @@ def client_environment(root: str, warehouse: Path, scenario: Scenario) -> dict[s
 
 def run_client(
     scenario: Scenario,
-    command: Sequence[str],
+    command: Sequence[str] | None,
     time_limit: float,
     workdir: Path,
     progress: Callable[[str], None] = lambda line: None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    announce: Callable[[dict[str, str]], None] = lambda env: None,
 ) -> Path:
-    """Run ``command`` through ``scenario``; return the path of the client run file."""
+    """Run ``command`` through ``scenario``; return the path of the client run file.
+
+    ``command`` None is serve mode: ``announce`` receives the client's environment once the
+    sandbox on ``host``:``port`` holds the scenario's first orders, and the run waits for a
+    client started elsewhere.
+    """
     origin = time.monotonic()
     harness_key = secrets.token_hex(16)
     holder: dict[str, TrafficRecorder] = {}
@@ -211,7 +295,9 @@ def run_client(
 
     started_utc = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        handle = serve_in_thread(":memory:", wrap=wrap)
+        handle = serve_in_thread(
+            ":memory:", host=host, port=port, wrap=wrap, profile=CLIENT_SANDBOX
+        )
     except Exception as error:  # the sandbox is ours: say why it did not start, in one line
         raise RunError(f"the sandbox did not start: {error}") from None
     with (
@@ -222,6 +308,8 @@ def run_client(
     ):
         recorder = holder["recorder"]
         book = _Book(recorder, origin)
+        if scenario.held_clock:
+            book.store.clock = HeldClock(book.store.clock.offset_seconds)
         book.refresh("seed")
         by_batch: dict[int, list[PlannedOrder]] = {}
         for order in planned_orders(scenario):
@@ -238,27 +326,16 @@ def run_client(
         plan = build_plan(scenario, seeded)
         warehouse = workdir / f"warehouse-{scenario.name}.json"
         warehouse.write_text(json.dumps(plan, indent=2), encoding="utf-8")
-        env = {**os.environ, **client_environment(root, warehouse, scenario)}
-        try:
-            process = subprocess.Popen(
-                list(command),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as error:
-            raise RunError(f"cannot start the client command {command[0]!r}: {error}") from None
+        variables = client_environment(root, warehouse, scenario)
+        client: _Launched | _Served
+        if command is None:
+            client = _Served()
+            announce(variables)
+        else:
+            client = _Launched(command, {**os.environ, **variables})
         client_started = time.monotonic() - origin
-        progress(f"scenario {scenario.name}: {len(book.orders)} orders in the feed; client started")
-        outputs = {"stdout": _Output(), "stderr": _Output()}
-        pumps = [
-            threading.Thread(target=outputs[name].pump, args=(stream,), daemon=True)
-            for name, stream in (("stdout", process.stdout), ("stderr", process.stderr))
-        ]
-        for pump in pumps:
-            pump.start()
+        waiting = "client started" if command is not None else "waiting for the client"
+        progress(f"scenario {scenario.name}: {len(book.orders)} orders in the feed; {waiting}")
         arrivals: list[dict[str, Any]] = []
         first_poll: float | None = None
         complete_since: float | None = None
@@ -275,15 +352,19 @@ def run_client(
                         ),
                         None,
                     )
-                anchor = client_started if first_poll is None else first_poll
-                while pending and now >= anchor + (pending[0][1].at or 0.0):
+                # A served client starts when its deployment says: arrivals wait for its
+                # first poll, where a launched one's count from its start.
+                anchor = first_poll
+                if anchor is None and command is not None:
+                    anchor = client_started
+                while pending and anchor is not None and now >= anchor + (pending[0][1].at or 0.0):
                     index, batch = pending.pop(0)
                     _create(control, batch, by_batch.get(index, []))
                     book.refresh("arrival")
                     since_start = time.monotonic() - origin - client_started
                     arrivals.append({"at": batch.at, "created": since_start, "count": batch.count})
                     progress(f"  {batch.count} orders arrived {since_start:.1f}s after the start")
-                if process.poll() is not None:
+                if client.exited():
                     stopped_by = "exit"
                     break
                 if not pending and book.complete(plan):
@@ -297,13 +378,11 @@ def run_client(
                     break
                 time.sleep(TICK_SECONDS)
         finally:
-            _stop(process)
-            for pump in pumps:
-                pump.join(STOP_GRACE_SECONDS)
+            client.stop()
         client_ended = time.monotonic() - origin
         progress(
-            f"  client stopped ({stopped_by}) after {client_ended - client_started:.1f}s, "
-            f"{len(recorder.records)} requests recorded"
+            f"  {ENDINGS[stopped_by].format(limit=time_limit, **client.facts())} "
+            f"({client_ended - client_started:.1f}s, {len(recorder.records)} requests recorded)"
         )
         # Requests still in flight when the client was stopped finish before the snapshot.
         time.sleep(TICK_SECONDS)
@@ -313,17 +392,15 @@ def run_client(
             "supplier_id": SUPPLIER_ID,
             "root_url": root,
             "started_utc": started_utc,
-            "command": [part.replace(TOKEN, REDACTED) for part in command],
+            "command": [part.replace(TOKEN, REDACTED) for part in command or []],
             "client": {
                 "started": client_started,
                 "ended": client_ended,
                 "ran_seconds": client_ended - client_started,
                 "first_poll": None if first_poll is None else first_poll - client_started,
-                "exit_code": process.returncode,
                 "stopped_by": stopped_by,
                 "time_limit": time_limit,
-                "stdout": outputs["stdout"].text(),
-                "stderr": outputs["stderr"].text(),
+                **client.facts(),
             },
             "orders": list(book.orders.values()),
             "arrivals": arrivals,

@@ -7,9 +7,11 @@ of the outcome checks (:mod:`.outcome_checks`) that say what must have happened 
 How the client learns what to do: the runner writes the plan as JSON to the file named by
 ``DROPSHIP_WAREHOUSE_FILE``; it stands in for the supplier's stock system. It maps SKUs to
 ``{"shipments": [{"quantity": q, "tracking": "..."}, ...]}`` (the item leaves the warehouse
-in these shipments, in this order) or ``{"cancel": "reason"}`` (it cannot be fulfilled), and
-gives the ``carrier``. A SKU the plan does not list is in stock but not shipped yet: the
-client picks its order up (Ordered) and leaves it.
+in these shipments, in this order), ``{"cancel": "reason"}`` (it cannot be fulfilled) or
+``{"backorder": "reason"}`` (temporarily out of stock, no restock during the run), and gives
+the ``carrier``. A SKU the plan does not list is in stock but not shipped yet: the client
+picks its order up (Ordered) and leaves it, or holds it with the order (002 §3.1: an order
+waiting for an item is held BackOrdered, not shipped in part).
 
 Every scenario also holds the sandbox's two seeded orders of supplier 60455 (the ids of the
 000/001 examples); ``seeded`` says whether the plan ships them or only expects a pick-up.
@@ -33,6 +35,7 @@ class Item:
     quantity: int = 1
     shipments: tuple[int, ...] = ()  # quantities of successive shipments (they sum to quantity)
     cancel: str | None = None  # the reason it cannot be fulfilled
+    backorder: str | None = None  # why it is temporarily out of stock (no restock in the run)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Scenario:
     tracking: Literal["ups", "digits"] = "ups"
     sku_prefix: str = "VC"
     time_limit: float = 60.0
+    # The sandbox clock stands still for the whole run, so every entry shares the second of
+    # the newest one the client has read: a marker compared with <= or < is caught every time.
+    held_clock: bool = False
 
     @property
     def arrivals(self) -> tuple[Batch, ...]:
@@ -89,19 +95,29 @@ NO_RESTOCK = "Out of stock with no restock date"
 CANCEL_ONE = Template((Item(1, cancel=DISCONTINUED),))
 CANCEL_ALL = Template((Item(1, cancel=DISCONTINUED), Item(2, cancel=NO_RESTOCK)))
 CANCEL_SOME = Template((Item(1, (1,)), Item(2, cancel=NO_RESTOCK)))
+RESTOCKING = "Temporarily out of stock, restock expected"
+# In-stock items (no shipments: not shipped yet) beside one the warehouse awaits.
+HOLD_ONE = Template((Item(1), Item(2, backorder=RESTOCKING)))
+HOLD_TWO = Template((Item(1), Item(1), Item(1, backorder=RESTOCKING)))
 
 SCENARIOS: dict[str, Scenario] = {
     scenario.name: scenario
     for scenario in (
         Scenario(
             name="backlog",
-            summary="137 new orders already in the feed (two archive pages and the current "
-            "document), 80 more arriving in two bursts while the client runs",
+            summary="148 new orders already in the feed (with the 2 seeded ones: two archive "
+            "pages and a full current document), 120 more arriving in two bursts while the "
+            "client runs, all in the same second as the entries it has read (the sandbox "
+            "clock is held), each burst leaving the newest entry the client read on a page "
+            "boundary",
             duty="pick up every order exactly once (Ordered), reaching the older ones through "
             "prev-archive: none skipped, none updated twice for the same transition",
-            batches=(Batch(135), Batch(60, at=1.0), Batch(20, at=2.5)),
-            outcomes=("picked_up_once",),
+            # 150 entries fill three pages; 100 more archive the current one (its newest entry
+            # tops an archive page) and fill the next; 20 more archive that one in turn.
+            batches=(Batch(148), Batch(100, at=1.0), Batch(20, at=2.5)),
+            outcomes=("picked_up", "backlog_picked_up", "picked_up_once"),
             seeded="pick-up",
+            held_clock=True,
         ),
         Scenario(
             name="full-shipment",
@@ -145,8 +161,19 @@ SCENARIOS: dict[str, Scenario] = {
                 Batch(2, CANCEL_SOME),
                 Batch(1, CANCEL_SOME, at=1.0),
             ),
-            outcomes=("cancelled_with_message", "shipped_as_planned"),
+            outcomes=("cancelled", "cancelled_with_message", "shipped_as_planned"),
             sku_prefix="CA",
+        ),
+        Scenario(
+            name="backorder",
+            summary="3 orders where one item is temporarily out of stock and the others are in "
+            "stock but not shipped (1 order arrives later); no restock during the run",
+            duty="hold each such order BackOrdered (the order, or the item awaited) and ship "
+            "none of its items in part (002 §3.1)",
+            batches=(Batch(1, HOLD_ONE), Batch(1, HOLD_TWO), Batch(1, HOLD_ONE, at=1.0)),
+            outcomes=("held_back_ordered",),
+            seeded="pick-up",
+            sku_prefix="BO",
         ),
     )
 }
@@ -190,11 +217,16 @@ class PlannedOrder:
         }
 
     def plan(self) -> dict[str, Any]:
-        """The warehouse plan entries of this order's SKUs."""
+        """The warehouse plan entries of this order's SKUs (none for an unshipped one)."""
         skus: dict[str, Any] = {}
         for index, item in enumerate(self.template.items):
             if item.cancel is not None:
                 skus[self.sku(index)] = {"cancel": item.cancel}
+                continue
+            if item.backorder is not None:
+                skus[self.sku(index)] = {"backorder": item.backorder}
+                continue
+            if not item.shipments:
                 continue
             box = 0 if self.template.one_box else index
             skus[self.sku(index)] = {
@@ -255,4 +287,6 @@ def final_status(plan_entry: dict[str, Any] | None) -> str:
         return "Ordered"
     if "cancel" in plan_entry:
         return "Cancelled"
+    if "backorder" in plan_entry:
+        return "BackOrdered"
     return "Shipped"

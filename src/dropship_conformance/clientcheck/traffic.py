@@ -25,10 +25,14 @@ from dropship_conformance.clientcheck.scenarios import SCENARIOS, Scenario, fina
 RUN_FORMAT = 1
 # ASSUME-SANDBOX-PATHS: where the sandbox serves each API.
 API_BASES = {"dropship": "/dropship/v1", "orders": "/orders/v1"}
+VERSION = "/v1"
 FEED_OPERATIONS = ("getNotifications", "getNotificationsPage")
 UPDATE_OPERATIONS = ("putOrderStatusUpdate", "putItemStatusUpdate")
 PENDING = "PendingSupplier"
 NOT_JSON = object()
+# Answers that refuse a request before its content is read, and the rule each refusal breaks:
+# the root cause of whatever the client could then not do (judged once, there).
+REQUEST_REFUSALS: dict[int, str] = {401: "DS-CLI-009", 415: "DS-CLI-014"}
 
 
 @cache
@@ -78,7 +82,10 @@ def routes() -> tuple[Route, ...]:
             f"(?P<{part}>[^/]*)" if index % 2 else re.escape(part)
             for index, part in enumerate(parts)
         )
-        pattern = re.compile(re.escape(API_BASES[op.api]) + regex + "/?")
+        # DEV-BASE-V1: 001 §ENDPOINTS has no /v1, so a path without it still names the operation
+        # (the /v1 itself is DS-CLI-019, a SHOULD).
+        root = re.escape(API_BASES[op.api].removesuffix(VERSION)) + f"(?:{re.escape(VERSION)})?"
+        pattern = re.compile(root + regex + "/?")
         found.append(Route(op.api, op.operation_id, op.method, pattern))
     return tuple(found)
 
@@ -167,6 +174,8 @@ class Record:
     params: dict[str, str] = field(default_factory=dict)
     path_known: bool = False
     changes: list[Change] = field(default_factory=list)
+    # The tracking numbers on any item of the addressed order before this request.
+    order_tracking: frozenset[str] = frozenset()
 
     @classmethod
     def from_json(cls, raw: dict[str, Any], offset: float = 0.0) -> Record:
@@ -340,6 +349,7 @@ class ClientRun:
                 continue
             # Entries of one request apply in turn, as the sandbox applies them.
             working = dict(state[record.order_id])
+            record.order_tracking = frozenset(n for item in working.values() for n in item.tracking)
             for sku, sent in record.sent_items():
                 status = status_name(sent.get("Status"))
                 via = "order" if sku is None else "item"
@@ -361,6 +371,20 @@ class ClientRun:
     @property
     def current_reads(self) -> list[Record]:
         return [r for r in self.records if r.is_current_read and r.status == 200]
+
+    @property
+    def first_read(self) -> float:
+        """When the client began monitoring the feed: its first read of the current document."""
+        reads = self.current_reads
+        return reads[0].t if reads else float("inf")
+
+    def refusals(self) -> dict[int, list[Record]]:
+        """The client's requests refused as requests (REQUEST_REFUSALS), by status."""
+        found: dict[int, list[Record]] = {}
+        for record in self.records:
+            if record.status in REQUEST_REFUSALS:
+                found.setdefault(record.status, []).append(record)
+        return found
 
     def accepted_changes(self, order_id: str, sku: str) -> Iterator[tuple[Record, Change]]:
         for record in self.updates:
@@ -390,6 +414,18 @@ class ClientRun:
 
     def plan_of(self, sku: str) -> dict[str, Any] | None:
         return self.plan["skus"].get(sku)
+
+    def situation(self, order_id: str, sku: str) -> str:
+        """What the warehouse says of an item: a key of its plan entry, or "held" (in stock
+        beside an item awaiting restock) or "in stock" (not shipped yet)."""
+        entry = self.plan_of(sku) or {}
+        kind = next((k for k in ("shipments", "cancel", "backorder") if k in entry), None)
+        if kind is not None:
+            return kind
+        order = self.orders.get(order_id)
+        siblings = order.skus if order else ()
+        held = any("backorder" in (self.plan_of(s) or {}) for s in siblings)
+        return "held" if held else "in stock"
 
     def expected_status(self, sku: str) -> str:
         return final_status(self.plan_of(sku))

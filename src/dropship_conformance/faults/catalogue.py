@@ -7,11 +7,11 @@ applies to, and how it rewrites them (see :class:`~dropship_conformance.faults.p
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -116,10 +116,11 @@ def _set_text(path: str, text: str) -> Callable[[etree._Element], None]:
     return edit
 
 
-def _duplicate_first_entry(root: etree._Element) -> None:
+def _reuse_first_entry_id(root: etree._Element) -> None:
+    """The second entry, another event, takes the first entry's id (a lost event)."""
     entries = _entries(root)
-    if entries:
-        root.append(copy.deepcopy(entries[0]))
+    if len(entries) > 1:
+        entries[1].find(f"{ATOM}id").text = entries[0].find(f"{ATOM}id").text
 
 
 def _overfill(root: etree._Element) -> None:
@@ -256,15 +257,79 @@ def _known_status(request: HttpRequest) -> HttpRequest:
     return request.with_json(body)
 
 
-def _id_from_uri(request: HttpRequest) -> HttpRequest:
+def _order_from_body(request: HttpRequest) -> HttpRequest:
+    """The update is applied to the order its body Id names, not to the URI's."""
+    try:
+        body = request.json()
+    except ValueError:
+        return request
+    if not isinstance(body, dict) or not isinstance(body.get("Id"), str):
+        return request
+    path = re.sub(r"/Orders\([^)]*\)", f"/Orders({body['Id']})", request.path)
+    return dataclasses.replace(request, path=path)
+
+
+def _id_from_uri_when_missing(request: HttpRequest) -> HttpRequest:
     match = re.search(r"/Orders\(([^)]*)\)", request.path)
     try:
         body = request.json()
     except ValueError:
         return request
-    if match and isinstance(body, dict) and "Id" in body:
-        body["Id"] = match.group(1)
+    if match and isinstance(body, dict) and "Id" not in body:
+        return request.with_json({"Id": match.group(1), **body})
+    return request
+
+
+def _numeric_tracking_as_zero(request: HttpRequest) -> HttpRequest:
+    """A TrackingInfo sent as a JSON number is taken as "0" (neither the number nor its digits)."""
+    try:
+        body = request.json()
+    except ValueError:
+        return request
+    if not isinstance(body, dict):
+        return request
+    targets = [body, *[i for i in body.get("ItemInformation") or [] if isinstance(i, dict)]]
+    for target in targets:
+        value = target.get("TrackingInfo")
+        if isinstance(value, int) and not isinstance(value, bool):
+            target["TrackingInfo"] = "0"
     return request.with_json(body)
+
+
+def _echo_items_without_message(echo: object) -> object:
+    if isinstance(echo, dict):
+        for info in echo.get("ItemInformation") or []:
+            if isinstance(info, dict):
+                info.pop("Message", None)
+    return echo
+
+
+def _status_other_fed_as_exception(root: etree._Element) -> None:
+    for status in root.iter(f"{DS}status"):
+        if status.text == "Other":
+            status.text = "Exception"
+
+
+async def _accept_unknown_order(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    if reply.status == 404:
+        return HttpResponse(202, (("content-type", "application/json"),), request.body)
+    return reply
+
+
+async def _refuse_but_record_untracked_shipment(request: HttpRequest, call: Call) -> HttpResponse:
+    """A Shipped OrderStatusUpdate without TrackingInfo is recorded, then answered 400."""
+    try:
+        body = request.json()
+    except ValueError:
+        return await call(request)
+    if not isinstance(body, dict) or body.get("Status") not in ("Shipped", 2):
+        return await call(request)
+    if body.get("TrackingInfo") is not None:
+        return await call(request)
+    await call(request.with_json({**body, "TrackingInfo": "RECORDED-ANYWAY"}))
+    message = b'{"Message": "TrackingInfo: is required when Status is Shipped"}'
+    return HttpResponse(400, (("content-type", "application/json"),), message)
 
 
 async def _first_item_only(request: HttpRequest, call: Call) -> HttpResponse:
@@ -325,10 +390,48 @@ def _drop_filter_on(field: str) -> Callable[[HttpRequest], HttpRequest]:
     return request
 
 
-async def _filter_dropped_when_refused(request: HttpRequest, call: Call) -> HttpResponse:
+async def _item_takes_body_order_id(request: HttpRequest, call: Call) -> HttpResponse:
     reply = await call(request)
-    if reply.status == 400 and "$filter" in request.params():
-        return await call(request.with_params({}))
+    try:
+        sent, answer = request.json(), reply.json()
+    except ValueError:
+        return reply
+    if reply.status == 201 and isinstance(sent, dict) and sent.get("OrderId"):
+        return reply.with_json({**answer, "OrderId": sent["OrderId"]})
+    return reply
+
+
+def _company_uri_ignored(r: HttpRequest) -> HttpRequest:
+    path = r.path.replace("/Companies(33772)", "/Companies(14146)")
+    return HttpRequest(r.method, path, r.query, r.headers, r.body)
+
+
+async def _create_takes_state(request: HttpRequest, call: Call) -> HttpResponse:
+    try:
+        sent = request.json()
+    except ValueError:
+        return await call(request)
+    wanted = sent.get("State") if isinstance(sent, dict) else None
+    if wanted not in ("Processed", "Cancelled", "Completed"):
+        return await call(request)
+    reply = await call(request.with_json({k: v for k, v in sent.items() if k != "State"}))
+    if reply.status == 201:
+        return reply.with_json({**reply.json(), "State": wanted})
+    return reply
+
+
+async def _full_update_drops_a_sent_item(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    answer = reply.json() if reply.status == 200 else None
+    if isinstance(answer, dict) and answer.get("Items"):
+        return reply.with_json({**answer, "Items": answer["Items"][:-1]})
+    return reply
+
+
+async def _process_names_another_order(request: HttpRequest, call: Call) -> HttpResponse:
+    reply = await call(request)
+    if reply.status == 201:
+        return reply.with_json({**reply.json(), "OrderId": str(uuid.uuid4())})
     return reply
 
 
@@ -372,8 +475,10 @@ def _swap_token(pattern: str, token: str) -> Rewrite:
     return Rewrite(request=request)
 
 
-def _now_updated(root: etree._Element) -> None:
-    root.find(f"{ATOM}updated").text = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _drop_first_entry(root: etree._Element) -> None:
+    entries = _entries(root)
+    if entries:
+        root.remove(entries[0])
 
 
 async def _page_not_validated(request: HttpRequest, call: Call) -> HttpResponse:
@@ -391,6 +496,30 @@ def _content_type(media_type: str, *, errors_only: bool = False) -> Rewrite:
         return reply.with_header("content-type", media_type)
 
     return Rewrite(response=response)
+
+
+def _fill_missing(defaults: dict[str, object]) -> Rewrite:
+    """The body's missing fields are filled in, so the server never sees them missing."""
+
+    def request(r: HttpRequest) -> HttpRequest:
+        try:
+            body = r.json()
+        except ValueError:
+            return r
+        return r.with_json({**defaults, **body}) if isinstance(body, dict) else r
+
+    return Rewrite(request=request)
+
+
+async def _state_required(request: HttpRequest, call: Call) -> HttpResponse:
+    try:
+        body = request.json()
+    except ValueError:
+        return await call(request)
+    if isinstance(body, dict) and "State" not in body:
+        message = b'{"Message": "State is required"}'
+        return HttpResponse(409, (("content-type", "application/json"),), message)
+    return await call(request)
 
 
 # ----- the table ----------------------------------------------------------------------------
@@ -439,12 +568,12 @@ FAULTS: tuple[Fault, ...] = (
         _feed_edit(_set_text(f"{ATOM}id", "page-1")),
     ),
     Fault(
-        "feed-duplicate-entry",
+        "feed-entry-id-reused",
         "DS-FEED-005",
         ("feed",),
-        "the first entry appears twice",
+        "the second entry, another event, carries the first entry's id",
         CURRENT,
-        _feed_edit(_duplicate_first_entry),
+        _feed_edit(_reuse_first_entry_id),
     ),
     Fault(
         "feed-page-over-50",
@@ -487,20 +616,20 @@ FAULTS: tuple[Fault, ...] = (
         _feed_edit(_other_supplier_payload),
     ),
     Fault(
-        "archive-49-entries",
+        "archive-51-entries",
         "DS-ARCH-001",
         ("archive",),
-        "archive pages lose their oldest entry",
+        "archive pages hold 51 entries",
         PAGE,
-        _feed_edit(_drop_last_entry),
+        _feed_edit(_overfill),
     ),
     Fault(
-        "archive-changes-on-read",
-        "DS-ARCH-002",
+        "archive-loses-newest-entry",
+        "DS-ARCH-005",
         ("archive",),
-        "archive updated is the time of the request",
+        "every archive page leaves out its newest entry: the walk misses it",
         PAGE,
-        _feed_edit(_now_updated),
+        _feed_edit(_drop_first_entry),
     ),
     Fault(
         "archive-next-link-to-itself",
@@ -551,20 +680,63 @@ FAULTS: tuple[Fault, ...] = (
         _json_response(_field("TrackingInfo", lambda o: None)),
     ),
     Fault(
-        "update-accepts-unknown-status",
+        "update-records-unknown-status",
         "DS-STAT-003",
         ("errors",),
-        "unknown statuses are taken as Other",
-        _both(ORDER_STATUS, ITEM_STATUS),
-        Rewrite(request=_known_status),
+        "unknown statuses are accepted and fed as Exception",
+        _both(ORDER_STATUS, ITEM_STATUS, FEED),
+        Rewrite(
+            request=_known_status,
+            response=_feed_edit(_status_other_fed_as_exception).response,
+        ),
     ),
     Fault(
-        "update-ignores-id-mismatch",
+        "update-applies-body-id",
         "DS-UPD-004",
         ("errors",),
-        "the body Id is replaced by the URI's",
+        "an OrderStatusUpdate updates the order its body Id names",
         ORDER_STATUS,
-        Rewrite(request=_id_from_uri),
+        Rewrite(request=_order_from_body),
+    ),
+    Fault(
+        "item-update-without-id-accepted",
+        "DS-ITEM-003",
+        ("errors",),
+        "an ItemStatusUpdate without Id takes the URI's OrderId",
+        ITEM_STATUS,
+        Rewrite(request=_id_from_uri_when_missing),
+    ),
+    Fault(
+        "item-echo-drops-message",
+        "DS-ITEM-001",
+        ("partial_shipment",),
+        "the ItemStatusUpdate echo leaves out each item's Message",
+        ITEM_STATUS,
+        _json_response(_echo_items_without_message),
+    ),
+    Fault(
+        "numeric-tracking-taken-as-zero",
+        "DS-TRK-001",
+        ("full_shipment",),
+        'a TrackingInfo sent as a JSON number is accepted as "0"',
+        _both(ORDER_STATUS, ITEM_STATUS),
+        Rewrite(request=_numeric_tracking_as_zero),
+    ),
+    Fault(
+        "update-accepts-unknown-order",
+        "DS-ERR-005",
+        ("errors",),
+        "an update of an order the supplier does not have answers 202",
+        _both(ORDER_STATUS, ITEM_STATUS),
+        Rewrite(handle=_accept_unknown_order),
+    ),
+    Fault(
+        "untracked-shipment-refused-but-recorded",
+        "DS-TRK-001",
+        ("full_shipment",),
+        "a Shipped update without TrackingInfo answers 400 but is fed",
+        ORDER_STATUS,
+        Rewrite(handle=_refuse_but_record_untracked_shipment),
     ),
     Fault(
         "item-update-drops-items",
@@ -575,10 +747,10 @@ FAULTS: tuple[Fault, ...] = (
         Rewrite(handle=_first_item_only),
     ),
     Fault(
-        "item-update-accepts-unknown-sku",
-        "DS-ITEM-005",
+        "item-update-accepts-invalid-items",
+        "DS-ITEM-004",
         ("errors",),
-        "refused item updates answer 202",
+        "refused item updates (an ItemInformation without Sku or Status) answer 202",
         ITEM_STATUS,
         Rewrite(handle=_accept_refused),
     ),
@@ -649,6 +821,46 @@ FAULTS: tuple[Fault, ...] = (
         _lenient(None),
     ),
     Fault(
+        "orders-create-fills-in-entity-and-type",
+        "ORD-CRT-006",
+        ("errors",),
+        "POST Orders and OrderFull without EntityId or OrderTypeId answer 201",
+        _path("POST", r"/Companies\(\d+\)/(?:Orders|OrderFull)$"),
+        _fill_missing({"EntityId": 14202, "OrderTypeId": 3}),
+    ),
+    Fault(
+        "orders-item-fills-in-status-and-type",
+        "ORD-ITEM-002",
+        ("errors",),
+        "POST Items without ItemStatusId or ItemTypeId answers 201",
+        _path("POST", r"/Items$"),
+        _fill_missing({"ItemTypeId": 2, "ItemStatusId": 9}),
+    ),
+    Fault(
+        "orders-update-requires-state",
+        "ORD-STATE-004",
+        ("lifecycle",),
+        "PUT Orders without State answers 409",
+        _path("PUT", r"/Orders\([^)]*\)$"),
+        Rewrite(handle=_state_required),
+    ),
+    Fault(
+        "orders-full-update-in-any-state",
+        "ORD-FULL-005",
+        ("errors",),
+        "PUT OrderFull of a Processed or Cancelled order answers 200",
+        _path("PUT", r"/OrderFull\("),
+        _status(200, when=(409,), body=b"Resource state transition"),
+    ),
+    Fault(
+        "orders-billing-message-reworded",
+        "ORD-ERR-001",
+        ("errors",),
+        "Process without billing customer says neither documented message",
+        _path("POST", r"/Process$"),
+        _message("Billing Customer (id=", "No billing customer (id="),
+    ),
+    Fault(
         "orders-process-without-billing",
         "ORD-ERR-001",
         ("errors",),
@@ -673,12 +885,44 @@ FAULTS: tuple[Fault, ...] = (
         Rewrite(request=_drop_filter_on("PrintableId")),
     ),
     Fault(
-        "orders-unsupported-filter-ignored",
-        "ORD-FLT-004",
+        "orders-item-takes-body-order-id",
+        "ORD-ITEM-004",
+        ("lifecycle",),
+        "an added item answers the OrderId its body names, not the URI's",
+        _path("POST", r"/Items$"),
+        Rewrite(handle=_item_takes_body_order_id),
+    ),
+    Fault(
+        "orders-create-takes-state",
+        "ORD-CRT-001",
+        ("lifecycle",),
+        "a create sent with State Processed makes a Processed order",
+        _both(_path("POST", r"/Orders$"), _path("POST", r"/OrderFull$")),
+        Rewrite(handle=_create_takes_state),
+    ),
+    Fault(
+        "orders-full-update-drops-a-sent-item",
+        "ORD-FULL-004",
+        ("lifecycle",),
+        "PUT OrderFull answers without the last item it was sent",
+        _path("PUT", r"/OrderFull\("),
+        Rewrite(handle=_full_update_drops_a_sent_item),
+    ),
+    Fault(
+        "orders-company-uri-ignored",
+        "AUTH-004",
         ("errors",),
-        "an unsupported $filter lists everything",
-        _orders("GET"),
-        Rewrite(handle=_filter_dropped_when_refused),
+        "Companies(33772) in the URI is served as the token's own company",
+        _orders(),
+        Rewrite(request=_company_uri_ignored),
+    ),
+    Fault(
+        "schema-process-names-another-order",
+        "ORD-PROC-001",
+        ("schema",),
+        "Process answers a well-formed ProcessResponse naming another OrderId",
+        _path("POST", r"/Process$"),
+        Rewrite(handle=_process_names_another_order),
     ),
     Fault(
         "orders-ordertype-name-wrong",

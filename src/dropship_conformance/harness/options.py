@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from dropship_conformance.feed.walk import MAX_PAGES, MAX_SECONDS
+
 ENV_PREFIX = "DROPSHIP_CONFORMANCE_"
 
 
@@ -60,11 +62,40 @@ OPTIONS = (
     ),
     Option("other-supplier-id", 14107, int, "a second supplier, for isolation tests"),
     Option("other-company-id", 33772, int, "a second company, for isolation tests"),
+    Option("other-location-id", 33773, int, "a location (EntityId) of the second company"),
+    Option(
+        "other-token",
+        None,
+        str,
+        "bearer token of the second supplier and company, for the isolation tests that act as "
+        "them (default: the sandbox's second identity; never shown in reports)",
+    ),
     Option("timeout", 15.0, float, "seconds a single request may take, body included"),
     Option(
-        "event-wait", 30.0, float, "seconds to wait for an order-created event on a foreign target"
+        "event-wait",
+        30.0,
+        float,
+        "seconds to wait for an effect on a foreign target (a link between the APIs that does "
+        "not show in time is decided once per run)",
+    ),
+    Option(
+        "archive-max-pages",
+        MAX_PAGES,
+        int,
+        "pages the archive walk reads at most before it stops, the rest not checked",
+    ),
+    Option(
+        "archive-max-seconds",
+        MAX_SECONDS,
+        float,
+        "seconds the archive walk may take before it stops, the rest not checked",
     ),
 )
+
+
+def option(name: str) -> Option:
+    """The option called ``name`` (its flag without the dashes), for messages that name it."""
+    return next(candidate for candidate in OPTIONS if candidate.name == name)
 
 
 @dataclass(frozen=True)
@@ -80,8 +111,17 @@ class Settings:
     billing_customer_id: str
     other_supplier_id: int
     other_company_id: int
+    other_location_id: int
+    other_token: str | None = field(repr=False)
     timeout: float
     event_wait: float
+    archive_max_pages: int
+    archive_max_seconds: float
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The tokens a report, a log or an error message must never show."""
+        return tuple(token for token in (self.token, self.other_token) if token)
 
     @property
     def embedded(self) -> bool:

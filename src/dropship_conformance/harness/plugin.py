@@ -19,7 +19,9 @@ import pytest
 from dropship_conformance import __version__
 from dropship_conformance.catalogue import SUITES
 from dropship_conformance.client import DropshipClient, OrdersClient, SandboxControl, TargetError
-from dropship_conformance.harness import options, report
+from dropship_conformance.client.exchange import redact
+from dropship_conformance.harness import interruption, options, report
+from dropship_conformance.harness.redaction import redact_outcome
 from dropship_conformance.harness.target import Target, open_target
 from dropship_conformance.harness.testdata import TestData
 from dropship_conformance.verdicts import Expect, RequirementFailed, Verdict
@@ -29,6 +31,10 @@ EXCHANGES = pytest.StashKey[list]()
 MATRIX = pytest.StashKey[report.Matrix]()
 TARGET = pytest.StashKey[Target]()
 STACK = pytest.StashKey[ExitStack]()
+# The graceful signal handlers, active while tests run; the reports are written without them.
+SIGNALS = pytest.StashKey[ExitStack]()
+# Why the run stopped before its end, when it did: both reports say so.
+INCOMPLETE = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,22 +58,51 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirements(*ids): the requirement ids a test decides")
     config.stash[MATRIX] = report.Matrix()
     config.stash[STACK] = ExitStack()
+    config.stash[SIGNALS] = ExitStack()
+    config.pluginmanager.register(_Interruptions(config))
+
+
+def mark_incomplete(config: pytest.Config, reason: str) -> None:
+    """Both reports of this run will say it is incomplete, and why (a signal, ``pytest.exit``,
+    or a bound a check hit before it saw all it should, such as the archive walk's)."""
+    config.stash[INCOMPLETE] = (
+        f"{config.stash[INCOMPLETE]}; {reason}" if INCOMPLETE in config.stash else reason
+    )
+
+
+class _Interruptions:
+    """Keeps why the run stopped early (signal, ``pytest.exit``) for the reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        mark_incomplete(self.config, interruption.reason_of(excinfo.value))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    session.config.stash[SIGNALS].close()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     config.stash[STACK].close()
     target = config.stash.get(TARGET, None)
     if target is not None:
-        _scrub_reports(config, target.settings.token)
+        _scrub_reports(config, target.settings.secrets)
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if INCOMPLETE in config.stash and xmlpath and Path(xmlpath).is_file():
+        interruption.mark_junit(xmlpath, config.stash[INCOMPLETE])
 
 
-def _scrub_reports(config: pytest.Config, token: str) -> None:
-    """Defence in depth: no report file may hold the token, whatever wrote it there."""
+def _scrub_reports(config: pytest.Config, tokens: tuple[str, ...]) -> None:
+    """Defence in depth: no report file may hold a token, whatever wrote it there."""
     for path in (getattr(config.option, "htmlpath", None), getattr(config.option, "xmlpath", None)):
-        if path and token and Path(path).is_file():
+        if path and Path(path).is_file():
             text = Path(path).read_text(encoding="utf-8")
-            if token in text:
-                Path(path).write_text(text.replace(token, "[REDACTED]"), encoding="utf-8")
+            scrubbed = redact(text, tokens)
+            if scrubbed != text:
+                Path(path).write_text(scrubbed, encoding="utf-8")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -86,6 +121,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def target(pytestconfig: pytest.Config) -> Target:
     """The target under test, connected once per run; an unusable one ends the run (exit 2)."""
     given = {option.dest: pytestconfig.getoption(option.dest) for option in options.OPTIONS}
+    interruption.stop_gracefully_on_signals(pytestconfig.stash[SIGNALS])
     try:
         settings = options.resolve(given)
         opened = pytestconfig.stash[STACK].enter_context(open_target(settings))
@@ -132,31 +168,62 @@ def _declared(item: pytest.Item) -> list[str]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[Any]:
     rep = yield
+    verdicts = _verdicts_only(call.excinfo.value) if rep.failed and call.excinfo else None
+    if verdicts is not None:
+        # A verdict, not a crash: its message (requirement, expected, found) is the whole
+        # story; the harness's frames and the parser error behind it would only bury it.
+        rep.longrepr = verdicts
     target = item.config.stash.get(TARGET, None)
     exchanges = item.stash.setdefault(EXCHANGES, [])
     if target is not None:
         exchanges.extend(target.recorder.take())
+        judged = item.stash.get(EXPECT, None)
+        redact_outcome(rep, call, judged, item.user_properties, target.settings.secrets)
     final = rep.when == "call" or (rep.when == "setup" and not rep.passed)
     if final:
         _decide(item, rep, call)
     return rep
 
 
+def _unjudged(rep: pytest.TestReport, call: pytest.CallInfo) -> tuple[Verdict, str]:
+    """The verdict, and why, of a requirement the test declares but did not judge.
+
+    Only a check that observed the behaviour passes a requirement: one the test never reached
+    (it skipped, stopped at another failed requirement, or ended without judging it) is not
+    checked, never passed.
+    """
+    error = call.excinfo
+    if rep.skipped:
+        return Verdict.SKIPPED, str(error.value) if error else "skipped"
+    if rep.failed and not (error and error.errisinstance(RequirementFailed)):
+        # The test broke off for another reason (the target did not answer, a body was not
+        # JSON...): what it was meant to decide but did not reach may not count as passed.
+        return Verdict.FAILED, error.exconly() if error else "failed"
+    if rep.failed and error:
+        stopped_at = error.value.requirement_id
+        return Verdict.NOT_CHECKED, f"not reached: the test stopped at failed {stopped_at}"
+    return Verdict.NOT_CHECKED, "not checked: the test ended without judging it"
+
+
+def _verdicts_only(error: BaseException) -> str | None:
+    """The message of a failed requirement, or of a group of nothing else (hypothesis reports
+    each distinct failure); None for any other error, whose traceback may be needed."""
+    if isinstance(error, RequirementFailed):
+        return str(error)
+    if isinstance(error, BaseExceptionGroup):
+        parts = [_verdicts_only(inner) for inner in error.exceptions]
+        if all(part is not None for part in parts):
+            return "\n".join(part for part in parts if part is not None)
+    return None
+
+
 def _decide(item: pytest.Item, rep: pytest.TestReport, call: pytest.CallInfo) -> None:
     """Turn the test's checks (or its skip/failure) into requirement decisions and report extras."""
     judged = item.stash.get(EXPECT, Expect())
     decisions = dict(judged.verdicts())
-    reason = ""
-    if rep.skipped:
-        reason = str(call.excinfo.value) if call.excinfo else "skipped"
-        for rid in _declared(item):
-            decisions.setdefault(rid, Verdict.SKIPPED)
-    elif rep.failed and not (call.excinfo and call.excinfo.errisinstance(RequirementFailed)):
-        # The test broke off for another reason (the target did not answer, a body was not
-        # JSON...): what it was meant to decide but did not reach may not count as passed.
-        reason = call.excinfo.exconly() if call.excinfo else "failed"
-        for rid in _declared(item):
-            decisions.setdefault(rid, Verdict.FAILED)
+    unjudged, reason = _unjudged(rep, call)
+    for rid in _declared(item):
+        decisions.setdefault(rid, unjudged)
     matrix = item.config.stash[MATRIX]
     for rid, verdict in decisions.items():
         message = next(
@@ -197,6 +264,11 @@ def pytest_html_results_summary(
     target = config.stash.get(TARGET, None)
     matrix = config.stash[MATRIX]
     lines = [f"harness dropship-conformance {__version__}, Python {platform.python_version()}"]
+    if INCOMPLETE in config.stash:
+        prefix.append(
+            "<p class='dc-incomplete' style='color:#c62828;font-weight:bold'>"
+            f"incomplete: {escape(config.stash[INCOMPLETE])}</p>"
+        )
     if target is not None:
         lines.insert(0, target.label)
         if target.sandbox_info:

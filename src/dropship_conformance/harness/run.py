@@ -2,7 +2,8 @@
 
 The command is a thin layer over pytest and the harness plugin: it turns its options into
 pytest arguments, runs the suites in ``contract_tests/``, and maps pytest's outcome onto the
-product's exit codes (0 conformant, 1 a requirement failed, 2 the run could not be made).
+product's exit codes (0 conformant, 1 a requirement failed, 2 the run could not be made or was
+interrupted; its reports then say they are incomplete).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 import pytest
 
 from dropship_conformance.catalogue import SUITES
-from dropship_conformance.harness import options
+from dropship_conformance.client.exchange import redact
+from dropship_conformance.harness import interruption, options, plugin
 
 PROG = "dropship-conformance"
 # pytest's exit codes: 0 ok, 1 tests failed, 2 interrupted (our pytest.exit), 3 internal error,
@@ -67,9 +69,14 @@ class _ExitReason:
     """Keeps the reason pytest was told to stop, to print it as the run's one line."""
 
     reason: str | None = None
+    incomplete: str | None = None
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        self.reason = str(getattr(excinfo.value, "msg", excinfo.value)).removeprefix(f"{PROG}: ")
+        self.reason = interruption.reason_of(excinfo.value)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        # A bound a check hit (the archive walk's) leaves verdicts, but not all of them.
+        self.incomplete = config.stash.get(plugin.INCOMPLETE, None)
 
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
@@ -92,7 +99,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 def command(args: argparse.Namespace) -> int:
     given = {option.dest: getattr(args, option.dest) for option in options.OPTIONS}
     try:
-        options.resolve(given)
+        settings = options.resolve(given)
     except options.OptionError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
@@ -101,11 +108,11 @@ def command(args: argparse.Namespace) -> int:
     reason = _ExitReason()
     code = int(pytest.main(pytest_args(args), plugins=[reason]))
     if code not in EXIT_CODES:
-        print(
-            f"{PROG}: {reason.reason or f'the run could not be made (pytest exit code {code})'}",
-            file=sys.stderr,
-        )
+        why = reason.reason or f"the run could not be made (pytest exit code {code})"
+        print(f"{PROG}: {redact(why, settings.secrets)}", file=sys.stderr)
         return 2
     verdict = "conformant" if code == 0 else "NOT conformant: at least one MUST requirement failed"
+    if reason.incomplete:
+        verdict += f" (incomplete: {redact(reason.incomplete, settings.secrets)})"
     print(f"{PROG}: {verdict}. Reports: {args.report}, {args.junitxml}")
     return EXIT_CODES[code]

@@ -48,6 +48,19 @@ def embedded_sandbox() -> Iterator[str]:
         yield root_url
 
 
+def second_identity(info: dict[str, Any], settings: Settings) -> str | None:
+    """The sandbox token that acts as both the other supplier and the other company."""
+    return next(
+        (
+            str(identity["token"])
+            for identity in info.get("identities", [])
+            if settings.other_supplier_id in identity.get("suppliers", [])
+            and settings.other_company_id in identity.get("companies", [])
+        ),
+        None,
+    )
+
+
 def _probe(session: HttpSession, settings: Settings) -> None:
     """Any HTTP answer means reachable; no answer ends the run (exit code 2)."""
     for url in (settings.dropship_url, settings.orders_url):
@@ -66,8 +79,13 @@ def open_target(settings: Settings) -> Iterator[Target]:
             settings = replace(
                 settings, dropship_url=f"{root}/dropship/v1", orders_url=f"{root}/orders/v1"
             )
-        recorder = Recorder(secrets=(settings.token,))
-        session = HttpSession(recorder, token=settings.token, timeout=settings.timeout)
+        recorder = Recorder(secrets=settings.secrets)
+        session = HttpSession(
+            recorder,
+            token=settings.token,
+            origins=(settings.dropship_url, settings.orders_url),
+            timeout=settings.timeout,
+        )
         stack.callback(session.close)
         try:
             _probe(session, settings)
@@ -75,6 +93,9 @@ def open_target(settings: Settings) -> Iterator[Target]:
             raise TargetError(f"target unreachable: {error}") from None
         control = SandboxControl.discover(session, settings.dropship_url)
         info = control.info().json() if control else None
+        if settings.other_token is None and info is not None:
+            settings = replace(settings, other_token=second_identity(info, settings))
+        recorder.secrets = settings.secrets
         recorder.take()
         yield Target(
             settings=settings,

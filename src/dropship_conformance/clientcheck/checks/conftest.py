@@ -19,6 +19,7 @@ from dropship_conformance.catalogue import catalogue
 from dropship_conformance.clientcheck.behaviour_checks import BEHAVIOUR_CHECKS, POLLING_RULE
 from dropship_conformance.clientcheck.outcome_checks import OUTCOME_CHECKS
 from dropship_conformance.clientcheck.request_checks import REQUEST_CHECKS
+from dropship_conformance.clientcheck.summary import ending, note, write
 from dropship_conformance.clientcheck.traffic import ClientRun, Record
 from dropship_conformance.harness import report
 from dropship_conformance.harness.plugin import EXCHANGES, MATRIX
@@ -29,9 +30,6 @@ ENV = "DROPSHIP_CONFORMANCE_CLIENT_RUN"
 # Exchanges shown per test: a few to show what was judged, more when something is wrong.
 SHOWN_PASSING = 3
 SHOWN_FAILING = 12
-# What the terminal summary quotes of each failed or warned requirement.
-SUMMARY_DECISIONS = 3
-SUMMARY_LINES = 6
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -99,6 +97,7 @@ def show(request: pytest.FixtureRequest) -> Any:
     """``show(run, records, failing)``: the client requests the test's report shows."""
 
     def attach(run: ClientRun, records: list[Record], failing: bool) -> None:
+        note(request.config, request.node.nodeid, run.name, records if failing else [])
         shown = records[: SHOWN_FAILING if failing else SHOWN_PASSING]
         request.node.stash[EXCHANGES] = [record.exchange(run.root_url) for record in shown]
 
@@ -110,11 +109,7 @@ def show(request: pytest.FixtureRequest) -> Any:
 
 def _describe(run: ClientRun) -> list[str]:
     client = run.client
-    stopped = {
-        "complete": "scenario complete, stopped by verify-client after a quiet period",
-        "time-limit": f"stopped at the time limit ({client['time_limit']:g}s)",
-        "exit": f"exited by itself with code {client['exit_code']}",
-    }[run.stopped_by]
+    stopped = ending(run)
     kinds = {
         "feed": sum(r.is_feed for r in run.records),
         "status updates": sum(r.is_update for r in run.records),
@@ -136,7 +131,9 @@ def pytest_html_results_summary(
     prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
 ) -> None:
     runs = session.config.stash[RUNS]
+    # Serve mode keeps no command: the client was started by its own deployment.
     command = " ".join(runs[0].data["command"]) if runs else ""
+    command = command or "a client started outside verify-client (serve mode)"
     prefix.append(f"<p>Client under test: <code>{escape(command)}</code></p>")
     rule = POLLING_RULE
     prefix.append(
@@ -168,20 +165,5 @@ def pytest_html_report_title(report: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """The verdicts a CI log needs: each run, the counts, and why each failure failed."""
-    matrix = config.stash[MATRIX]
-    terminalreporter.write_sep("-", "client requirement matrix")
-    for run in config.stash[RUNS]:
-        terminalreporter.write_line(_describe(run)[2])
-    counts = matrix.counts()
-    terminalreporter.write_line(", ".join(f"{counts.get(v, 0)} {v.value}" for v in Verdict))
-    for requirement, verdict, decisions in matrix.rows():
-        if verdict not in (Verdict.FAILED, Verdict.WARNED):
-            continue
-        terminalreporter.write_line(f"{verdict.value.upper()} {requirement.id}: {requirement.rule}")
-        for decision in [d for d in decisions if d.verdict is verdict][:SUMMARY_DECISIONS]:
-            test = decision.nodeid.rpartition("::")[2]
-            terminalreporter.write_line(f"  {test}:")
-            lines = decision.message.splitlines()[1:] or [decision.message]
-            for line in lines[:SUMMARY_LINES]:
-                terminalreporter.write_line(f"    {line.strip()}")
+    """The verdicts a CI log needs (clientcheck/summary.py): root cause first, totals labelled."""
+    write(terminalreporter, config, config.stash[MATRIX], config.stash[RUNS])

@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 
+from dropship_conformance.clientcheck.attribution import consequences
 from dropship_conformance.clientcheck.checks.support import judge
 from dropship_conformance.clientcheck.request_checks import RequestCheck
-from dropship_conformance.clientcheck.traffic import ClientRun
+from dropship_conformance.clientcheck.traffic import REQUEST_REFUSALS, ClientRun
 from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.client
+QUOTED_REFUSALS = 8
 
 
 def test_request(request_case: tuple[ClientRun, RequestCheck], expect: Expect, show: Any) -> None:
@@ -25,6 +27,12 @@ def test_request(request_case: tuple[ClientRun, RequestCheck], expect: Expect, s
         problems += [f"{record.label}: {problem}" for problem in found]
         if found:
             offending.append(record)
+    refused = {REQUEST_REFUSALS[status] for status in run.refusals()}
+    if problems and check.requirement in refused:
+        # The consequences stay in sight below a bounded list of the refused requests.
+        more = len(problems) - QUOTED_REFUSALS
+        problems = problems[:QUOTED_REFUSALS] + ([f"... and {more} more"] if more > 0 else [])
+        problems += consequences(run)
     show(run, offending or judged, bool(offending))
     judge(
         expect,
