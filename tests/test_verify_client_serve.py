@@ -220,6 +220,18 @@ def test_serve_options_that_cannot_make_a_run_exit_2(tmp_path: Path, arguments: 
     assert not (tmp_path / "reports").exists()
 
 
+def test_an_environment_file_that_cannot_be_written_exits_2_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    arguments = ["--serve", "--scenario", "backlog", "--time-limit", "5"]
+    arguments += ["--env-file", str(tmp_path / "a-file" / "client.env")]
+    done = subprocess.run(
+        [*GATE, *arguments], capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert len([line for line in done.stderr.splitlines() if "a-file" in line]) == 1
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [

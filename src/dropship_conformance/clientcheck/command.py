@@ -19,7 +19,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,7 @@ def _write_env(path: Path, variables: dict[str, str]) -> None:
     partial.replace(path)
 
 
-def _announcer(args: argparse.Namespace, scenario: str) -> Any:
+def _announcer(args: argparse.Namespace, scenario: str) -> Callable[[dict[str, str]], None]:
     """What serve mode does once the scenario is ready: print and write the environment."""
 
     def announce(variables: dict[str, str]) -> None:
@@ -301,7 +301,7 @@ def command(args: argparse.Namespace) -> int:
                         announce=_announcer(args, name),
                     )
                 )
-            except RunError as error:
+            except (RunError, OSError) as error:  # OSError: the env file or warehouse file
                 print(f"{PROG}: {error}", file=sys.stderr)
                 return 2
             except KeyboardInterrupt:  # a person ending a wait: the run stops, no verdict
