@@ -1,16 +1,19 @@
-"""Measure the harness: a full run's wall time against the embedded sandbox, and the archive
-traversal's time and peak memory at 1,000, 10,000 and 100,000 events.
+"""Measure the harness: a full run's wall time against the embedded sandbox (serial, and with
+``-n`` workers when ``--parallel`` is given), and the archive traversal's time and peak memory
+at 1,000, 10,000 and 100,000 events.
 
 The sandbox runs in a separate process (``dropship-conformance sandbox``) so the traversal's
 memory figure is the harness's own (tracemalloc peak during the walk). Prints figures only; no
 thresholds: these machines are shared and noisy.
 
     python benchmarks/harness_run.py [--events 1000 10000 100000] [--skip-full-run]
+                                     [--parallel auto]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
@@ -33,18 +36,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def full_run() -> float:
+def full_run(*options: str) -> float:
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
+        cpu = os.times()
         done = subprocess.run(
-            [sys.executable, "-m", "dropship_conformance.cli", "run"],
+            [sys.executable, "-m", "dropship_conformance.cli", "run", *options],
             cwd=folder,
             capture_output=True,
             text=True,
             check=False,
         )
         elapsed = time.perf_counter() - started
-    print(f"full run against the embedded sandbox: {elapsed:.1f} s (exit {done.returncode})")
+        used = os.times()
+    cpu_seconds = (
+        used.children_user + used.children_system - cpu.children_user - cpu.children_system
+    )
+    print(
+        f"full run against the embedded sandbox {' '.join(options) or '(serial)'}: "
+        f"{elapsed:.1f} s wall, {cpu_seconds:.1f} s CPU (exit {done.returncode})"
+    )
     return elapsed
 
 
@@ -112,9 +123,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--skip-full-run", action="store_true")
+    parser.add_argument("--parallel", metavar="N", help="also a full run with -n N (e.g. auto)")
     args = parser.parse_args()
     if not args.skip_full_run:
-        full_run()
+        serial = full_run()
+        if args.parallel:
+            parallel = full_run("-n", args.parallel)
+            print(f"serial / -n {args.parallel}: {serial / parallel:.2f}x")
     for events in args.events:
         traversal(events)
 

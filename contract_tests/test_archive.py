@@ -292,3 +292,61 @@ def test_invalid_page_id_is_refused(dropship: DropshipClient, expect: Expect, pa
         expected='400 with Message "The request is invalid"',
         found=f"{reply.status} {reply.text[:200]!r}",
     )
+
+
+@pytest.mark.requirements("DS-FEED-009", "DS-ARCH-001", "DS-ARCH-008", "DS-ARCH-011")
+def test_current_document_at_49_50_and_51_entries(
+    dropship: DropshipClient, feed_events: FeedEvents, target: Target, expect: Expect
+) -> None:
+    """The boundary, one event at a time: the 49th and 50th stay in the current document, the
+    51st rolls the 50 into an archive of exactly those 50 (002 §Step 2)."""
+    wait = wait_seconds(target)
+    count = len(_current(dropship).entries)
+    expect.that("DS-FEED-009", count <= PAGE, expected=f"at most {PAGE} entries", found=f"{count}")
+    # A full document rolls at the next event; what follows it starts a new document.
+    feed_events.add(PAGE - 1 - count if count < PAGE else PAGE)
+    at49 = eventually(lambda: _current(dropship), lambda d: len(d.entries) == PAGE - 1, wait)
+    if len(at49.entries) != PAGE - 1:
+        pytest.skip(
+            f"not checked: after {feed_events.added} events the current document holds "
+            f"{len(at49.entries)} entries, not {PAGE - 1} (pages archived at another size, or "
+            "events from elsewhere arrived)"
+        )
+    feed_events.add(1)
+    at50 = eventually(lambda: _current(dropship), lambda d: _ids(d) != _ids(at49), wait)
+    expect.that(
+        "DS-FEED-009",
+        len(at50.entries) <= PAGE,
+        expected=f"at most {PAGE} entries after the 50th",
+        found=f"{len(at50.entries)}",
+    )
+    expect.that(
+        "DS-ARCH-011",
+        len(at50.entries) == PAGE and at50.link("prev-archive") == at49.link("prev-archive"),
+        expected="the 50th entry joins the current document: no page archived at 49",
+        found=f"{len(at50.entries)} entries, prev-archive {at50.link('prev-archive')!r}",
+    )
+    if len(at50.entries) != PAGE:
+        pytest.skip("DS-ARCH-008 not checked: the current document never held 50 entries")
+    feed_events.add(1)
+    at51 = eventually(lambda: _current(dropship), lambda d: _ids(d) != _ids(at50), wait)
+    expect.equal("DS-ARCH-008", len(at51.entries), 1, what="entries after the 51st event")
+    previous = at51.link("prev-archive")
+    if previous is None or not FeedScope.of(_notifications_url(dropship)).followable(previous):
+        pytest.skip(f"the new archive is not reachable here: prev-archive {previous!r}")
+    archive = atom.read_feed(
+        dropship.follow(urljoin(_notifications_url(dropship), previous)).content
+    )
+    expect.that(
+        "DS-ARCH-001",
+        len(archive.entries) <= PAGE,
+        expected=f"the newest archive holds at most {PAGE} entries",
+        found=f"{len(archive.entries)}",
+    )
+    expect.equal(
+        "DS-ARCH-008",
+        [e.id for e in archive.entries],
+        [e.id for e in at50.entries],
+        what="entries of the newest archive (the 50 of the former current document)",
+    )
+    expect.equal("DS-ARCH-011", len(archive.entries), PAGE, what="entries of the newest archive")

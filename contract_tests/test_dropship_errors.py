@@ -23,7 +23,7 @@ from dropship_conformance.harness.testdata import DropshipOrder, TestData
 from dropship_conformance.harness.updates import STATUS_NAMES, eventually, wait_seconds
 from dropship_conformance.verdicts import Expect
 
-pytestmark = pytest.mark.errors
+pytestmark = [pytest.mark.errors, pytest.mark.dropship]
 
 JSON = "application/json"
 FEED_PAGES = 3

@@ -24,7 +24,7 @@ from dropship_conformance.client import OrdersClient, Reply, SandboxControl
 from dropship_conformance.harness.target import Target
 from dropship_conformance.verdicts import Expect
 
-pytestmark = pytest.mark.errors
+pytestmark = [pytest.mark.errors, pytest.mark.orders]
 
 JSON = "application/json"
 NOT_FOUND = "Order resource with id {x} cannot be found"

@@ -39,6 +39,7 @@ SUITES = {
     "cancellation",
     "errors",
     "lifecycle",
+    "linked",
     "client",
 }
 PREFIXES = {
@@ -66,7 +67,7 @@ PREFIXES = {
     "LINK",
 }
 REQUIRED_KEYS = {"id", "level", "rule", "source", "suites", "operations", "party"}
-ALLOWED_KEYS = REQUIRED_KEYS | {"notes", "basis"}
+ALLOWED_KEYS = REQUIRED_KEYS | {"notes", "basis", "levels"}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 # Ids that code already relies on; their level where the conventions fix it (None: not fixed).
@@ -149,7 +150,8 @@ def _basis_problems(entry: dict[str, Any]) -> list[str]:
     rid = entry["id"]
     basis = entry.get("basis")
     if basis is None:
-        return [f"{rid}: a MUST needs a basis"] if entry["level"] == "MUST" else []
+        levels = {entry["level"], *(entry.get("levels") or {}).values()}
+        return [f"{rid}: a MUST needs a basis"] if "MUST" in levels else []
     if not isinstance(basis, list) or not basis:
         return [f"{rid}: basis must be a non-empty list"]
     problems = []

@@ -1,13 +1,16 @@
 """The requirement catalogue (``specs/requirements.yaml``) as data the harness reads.
 
 Levels live in the catalogue, once: a check names a requirement id and the catalogue decides
-whether a deviation fails the run (MUST) or warns (SHOULD).
+whether a deviation fails the run (MUST) or warns (SHOULD), given the conformance classes the
+target claims (a requirement of no claimed class is not judged; one class may raise a level).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import yaml
 
@@ -23,6 +26,8 @@ SUITES = (
     "cancellation",
     "errors",
     "lifecycle",
+    "siblings",
+    "linked",
     "client",
 )
 
@@ -45,6 +50,17 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class ConformanceClass:
+    """Requirements a target claims together, found by the prefix of their ids."""
+
+    name: str
+    title: str
+    prefixes: tuple[str, ...]
+    # The suites whose tests belong to the class when they declare no requirement.
+    suites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     level: str
@@ -55,17 +71,67 @@ class Requirement:
     party: str
     notes: str = ""
     basis: tuple[Quote, ...] = ()
+    classes: tuple[str, ...] = ()
+    # (class, level) where a class judges the requirement at another level than ``level``.
+    levels: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_must(self) -> bool:
         return self.level == "MUST"
 
+    def level_in(self, claims: Iterable[str]) -> str | None:
+        """The level this requirement is judged at when ``claims`` are claimed (the strictest
+        of its claimed classes), None when none of its classes is claimed."""
+        claimed = [name for name in self.classes if name in set(claims)]
+        raised = dict(self.levels)
+        return min(
+            (raised.get(name, self.level) for name in claimed), key=LEVELS.index, default=None
+        )
+
+
+@cache
+def _document() -> dict[str, Any]:
+    with spec_path("requirements.yaml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@cache
+def classes() -> dict[str, ConformanceClass]:
+    """The conformance classes by name, in catalogue order."""
+    return {
+        name: ConformanceClass(
+            name,
+            " ".join(str(entry["title"]).split()),
+            tuple(entry["prefixes"]),
+            tuple(entry["suites"]),
+        )
+        for name, entry in _document()["classes"].items()
+    }
+
+
+def classes_of(requirement_id: str) -> tuple[str, ...]:
+    """The classes whose prefixes hold the id's prefix (the id without its number)."""
+    prefix = requirement_id.rsplit("-", 1)[0]
+    return tuple(name for name, found in classes().items() if prefix in found.prefixes)
+
+
+def classes_of_test(requirement_ids: Iterable[str], suites: Iterable[str]) -> tuple[str, ...]:
+    """The classes of a test that declares ``requirement_ids`` and is of ``suites``: those of
+    its requirements of one class only (a check of AUTH on the dropship API is no test of the
+    Orders API), else those of all its requirements, else those holding one of its suites."""
+    of_each = [classes_of(rid) for rid in requirement_ids]
+    specific = [found for found in of_each if len(found) == 1]
+    chosen = specific or of_each
+    if chosen:
+        return tuple(dict.fromkeys(name for found in chosen for name in found))
+    wanted = set(suites)
+    return tuple(name for name, found in classes().items() if wanted & set(found.suites))
+
 
 @cache
 def catalogue() -> dict[str, Requirement]:
     """Every requirement by id, in catalogue order."""
-    with spec_path("requirements.yaml").open(encoding="utf-8") as handle:
-        entries = yaml.safe_load(handle)["requirements"]
+    entries = _document()["requirements"]
     return {
         entry["id"]: Requirement(
             id=entry["id"],
@@ -80,6 +146,8 @@ def catalogue() -> dict[str, Requirement]:
                 Quote(str(q["document"]), " ".join(str(q["quote"]).split()))
                 for q in entry.get("basis") or ()
             ),
+            classes=classes_of(entry["id"]),
+            levels=tuple((entry.get("levels") or {}).items()),
         )
         for entry in entries
     }

@@ -4,7 +4,8 @@ A test asks :class:`Expect` to judge each rule by its requirement id. A MUST tha
 ends the test as failed, with a message naming the id, what was expected and what came back; a
 SHOULD that does not hold is recorded as a warning and the test goes on. The plugin reads the
 recorded checks to build the requirement matrix, so a requirement counts as checked only when a
-check really evaluated it.
+check really evaluated it. The level is the one the catalogue gives under the conformance classes
+the target claims; a requirement of no claimed class is recorded as not claimed, never judged.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from dropship_conformance.catalogue import requirement
+from dropship_conformance.catalogue import classes, requirement
 
 
 class Verdict(enum.StrEnum):
@@ -21,10 +22,23 @@ class Verdict(enum.StrEnum):
     WARNED = "warned"
     SKIPPED = "skipped"
     NOT_CHECKED = "not checked"
+    NOT_CLAIMED = "not claimed"
 
 
 # How verdicts of several tests combine into one requirement verdict: the worst wins.
-SEVERITY = [Verdict.FAILED, Verdict.WARNED, Verdict.PASSED, Verdict.SKIPPED, Verdict.NOT_CHECKED]
+SEVERITY = [
+    Verdict.FAILED,
+    Verdict.WARNED,
+    Verdict.PASSED,
+    Verdict.SKIPPED,
+    Verdict.NOT_CHECKED,
+    Verdict.NOT_CLAIMED,
+]
+
+
+def all_classes() -> frozenset[str]:
+    """Every conformance class: what a target claims unless told otherwise."""
+    return frozenset(classes())
 
 
 def combine(verdicts: list[Verdict]) -> Verdict:
@@ -51,23 +65,42 @@ class Expect:
     """Judges rules of one test by requirement id and keeps what it judged."""
 
     checks: list[Check] = field(default_factory=list)
+    claims: frozenset[str] = field(default_factory=all_classes)
 
     def that(self, requirement_id: str, holds: bool, *, expected: str, found: str) -> bool:
-        """Record whether ``requirement_id`` holds; a failed MUST raises, a failed SHOULD warns."""
+        """Record whether ``requirement_id`` holds; a failed MUST raises, a failed SHOULD warns;
+        a requirement of no claimed class is recorded as not claimed, whatever was seen."""
         rule = requirement(requirement_id)
+        level = rule.level_in(self.claims)
+        if level is None:
+            message = f"{requirement_id}: not claimed (its classes: {', '.join(rule.classes)})"
+            self.checks.append(Check(requirement_id, Verdict.NOT_CLAIMED, message))
+            return holds
         if holds:
             self.checks.append(
                 Check(requirement_id, Verdict.PASSED, f"{requirement_id}: {expected}")
             )
             return True
         message = (
-            f"{requirement_id} ({rule.level}) {rule.rule}\n  expected: {expected}\n  found: {found}"
+            f"{requirement_id} ({level}) {rule.rule}\n  expected: {expected}\n  found: {found}"
         )
-        if rule.is_must:
+        if level == "MUST":
             self.checks.append(Check(requirement_id, Verdict.FAILED, message))
             raise RequirementFailed(requirement_id, message)
         self.checks.append(Check(requirement_id, Verdict.WARNED, message))
         return False
+
+    def record(self, requirement_id: str, holds: bool, *, expected: str, found: str) -> bool:
+        """``that`` without raising: a failed MUST is recorded and the caller goes on, so one
+        verdict does not mask later ones (a long stateful run); :attr:`failed` tells at the end."""
+        try:
+            return self.that(requirement_id, holds, expected=expected, found=found)
+        except RequirementFailed:
+            return False
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.verdict is Verdict.FAILED]
 
     def all_hold(
         self, requirement_ids: tuple[str, ...], holds: bool, *, expected: str, found: str

@@ -10,6 +10,8 @@ from dropship_conformance.feed import read_feed
 
 from .helpers import COMPANY, SEED_ORDER, SUPPLIER, Api, message
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_info(api: Api) -> None:
     info = api.control("GET", "/info").json()

@@ -13,6 +13,8 @@ from dropship_conformance.specs import spec_path
 
 from .helpers import DS, SEED_ORDER, SEED_SKUS, SUPPLIER, SUPPLIER2, Api, message
 
+pytestmark = pytest.mark.both_databases
+
 ID_MISMATCH = (
     "Uri parameter representing resource id and resource id found in the request content "
     "don't match"

@@ -12,6 +12,8 @@ from dropship_conformance.sandbox.store import PageRow
 
 from .helpers import DS, SUPPLIER, SUPPLIER2, TOKEN, Api, link_page_id, message
 
+pytestmark = pytest.mark.both_databases
+
 BASE = "http://testserver/dropship/v1"
 
 

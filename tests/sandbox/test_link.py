@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dropship_conformance.feed import read_feed
 from dropship_conformance.feed.events import to_value
 
 from .helpers import COMPANY, CUSTOMER, LOCATION, LOCATION2, SUPPLIER, SUPPLIER2, Api
+
+pytestmark = pytest.mark.both_databases
 
 
 def make_processed_order(api: Api, **order_fields: object) -> tuple[dict, list[dict]]:

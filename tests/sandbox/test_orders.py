@@ -24,6 +24,8 @@ from .helpers import (
     message,
 )
 
+pytestmark = pytest.mark.both_databases
+
 ID_MISMATCH = (
     "Uri parameter representing resource id and resource id found in the request content "
     "don't match"

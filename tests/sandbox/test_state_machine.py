@@ -13,6 +13,8 @@ from dropship_conformance.sandbox.enums import ORDER_STATES
 
 from .helpers import COMPANY, LOCATION, Api, message
 
+pytestmark = pytest.mark.both_databases
+
 MANUAL = {("Created", "Pending"), ("Pending", "Cancelled")}
 
 

@@ -8,8 +8,9 @@ is stored: nothing downstream (HTML, JUnit, logs) ever sees it.
 from __future__ import annotations
 
 import html
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -52,6 +53,9 @@ class Exchange:
     response_body: str
     elapsed_ms: float
     error: str | None = None
+    # The exchange's place in its run (1, 2, ...): the id by which the JSON results and the
+    # HAR file refer to it.
+    number: int = 0
 
     def summary(self) -> str:
         outcome = self.error if self.error else str(self.status)
@@ -80,6 +84,12 @@ class Recorder:
 
     secrets: tuple[str, ...] = field(default=(), repr=False)
     exchanges: list[Exchange] = field(default_factory=list)
+    # Called with each exchange and its whole bodies (not yet redacted) as it is recorded: a
+    # writer of full traffic (HAR) needs what the report's bounded copy cuts off.
+    listeners: list[Callable[[Exchange, bytes, bytes], None]] = field(
+        default_factory=list, repr=False
+    )
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -123,8 +133,11 @@ class Recorder:
             response_body=self.shown_body(response_body),
             elapsed_ms=elapsed_ms,
             error=self.redact(error) if error else None,
+            number=next(self._numbers),
         )
         self.exchanges.append(exchange)
+        for listener in self.listeners:
+            listener(exchange, request_body, response_body)
         return exchange
 
     def take(self) -> list[Exchange]:

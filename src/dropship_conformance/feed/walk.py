@@ -12,7 +12,8 @@ another origin is never followed (the bearer token goes only to the configured o
 
 The walk is bounded in pages and in time (:data:`MAX_PAGES`, :data:`MAX_SECONDS`; the
 ``--archive-max-pages`` and ``--archive-max-seconds`` options raise them) and streams: it holds
-one page at a time plus the facts the next step needs. What grows with the walk is bounded by
+one page at a time (and the next one, fetched while this one is judged) plus the facts the next
+step needs. What grows with the walk is bounded by
 the page bound: the visited page URLs and the entry ids (an integer per entry) without which
 "no entry twice" and loops cannot be seen.
 """
@@ -24,6 +25,7 @@ import string
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -225,11 +227,45 @@ class _Seen:
     newest: datetime | None
 
 
+class _Ahead:
+    """``fetch`` that can start the next page while the walk judges this one.
+
+    Backwards, judging a page costs about what fetching one does, so the two overlap: once a
+    page is parsed its prev-archive is asked for (:meth:`ahead`) before its rules are judged.
+    Fetches still run one at a time and in the walk's order, on one thread, and each answer
+    or error reaches the walk where a plain fetch would have returned or raised it; the walk
+    holds at most one page more.
+    """
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="archive-walk-fetch")
+        self._pending: tuple[str, Future[Reply]] | None = None
+
+    def ahead(self, url: str) -> None:
+        if self._pending is None:
+            self._pending = (url, self._thread.submit(self._fetch, url))
+
+    def __call__(self, url: str) -> Reply:
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] == url:
+            return pending[1].result()
+        if pending is not None:
+            pending[1].exception()  # one fetch at a time: an unused one ends first
+        return self._fetch(url)
+
+    def close(self) -> None:
+        """Let a page fetched ahead and not used finish (bounded by the fetch's own timeout),
+        so that no request of this walk outlives it."""
+        self._thread.shutdown(wait=True)
+        self._pending = None
+
+
 @dataclass
 class _Walk:
     """One walk's fixed inputs and its bounds."""
 
-    fetch: Fetch
+    fetch: _Ahead
     scope: FeedScope
     result: WalkResult
     max_pages: int
@@ -283,6 +319,7 @@ class _Walk:
             result.judge("DS-FEED-002", f"{url}: {error}")
             result.stopped = f"{url} is no readable Atom feed"
             return None
+        self._fetch_ahead(url, document)
         if role == "archive":
             result.judged.update(c.requirement_id for c in CHECKS if "archive" in c.roles)
             result.judge("DS-ARCH-010")
@@ -293,6 +330,16 @@ class _Walk:
         self._judge_links(url, document)
         result.pages += 1
         return document
+
+    def _fetch_ahead(self, url: str, document: FeedDocument) -> None:
+        """Start fetching the page :meth:`follow` will want next, if it will want one: within
+        the page bound, followable, and not walked yet."""
+        href = _resolved(url, document.link("prev-archive"))
+        if href is None or self.result.pages + 1 >= self.max_pages:
+            return
+        key = normal_url(href)
+        if key is not None and self.scope.followable(href) and key not in self.visited:
+            self.fetch.ahead(href)
 
     def _judge_links(self, url: str, document: FeedDocument) -> None:
         for rel in FEED_LINKS:
@@ -340,8 +387,16 @@ def walk(
 ) -> WalkResult:
     """Walk the whole feed from ``current_url`` (the configured Notifications URL) and back;
     judge every page and link within the page and time bounds."""
-    result = WalkResult()
-    run = _Walk(fetch, FeedScope.of(current_url), result, max_pages, clock() + max_seconds, clock)
+    scope = FeedScope.of(current_url)
+    ahead = _Ahead(fetch)
+    try:
+        return _walk(_Walk(ahead, scope, WalkResult(), max_pages, clock() + max_seconds, clock))
+    finally:
+        ahead.close()
+
+
+def _walk(run: _Walk) -> WalkResult:
+    result, current_url = run.result, run.scope.notifications_url
     current = run.read(current_url, "current")
     if current is None:
         return result
@@ -376,10 +431,10 @@ def walk(
         if not _count_entries(document, page.url, result):
             result.judge("DS-ARCH-004", f"{page.url}: prev-archive leads back to entries walked")
             return result.stop(f"{page.url} repeats entries already walked")
-        if len(result.entry_ids) > max_pages * MAX_ENTRIES:
+        if len(result.entry_ids) > run.max_pages * MAX_ENTRIES:
             return result.stop_at_bound(
                 f"the walk stopped after {len(result.entry_ids)} entries, more than "
-                f"{max_pages} pages (--archive-max-pages) of {MAX_ENTRIES} hold"
+                f"{run.max_pages} pages (--archive-max-pages) of {MAX_ENTRIES} hold"
             )
         newer = page
     result.oldest_url = newer.url

@@ -9,19 +9,42 @@ another address needs only the two URLs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dropship_conformance.catalogue import classes
 from dropship_conformance.feed.walk import MAX_PAGES, MAX_SECONDS
 
 ENV_PREFIX = "DROPSHIP_CONFORMANCE_"
+DEPTHS = ("quick", "deep")
+
+
+class OptionError(ValueError):
+    """An option has a value the harness cannot use; the message names it."""
+
+
+def claims(text: str) -> frozenset[str]:
+    """The conformance classes a comma-separated list names; an unknown name is an error."""
+    named = [name.strip() for name in str(text).split(",") if name.strip()]
+    unknown = [name for name in named if name not in classes()]
+    if unknown or not named:
+        what = f"unknown conformance class {', '.join(map(repr, unknown))}" if unknown else "empty"
+        raise OptionError(f"{what} (known: {', '.join(classes())})")
+    return frozenset(named)
+
+
+def depth(text: str) -> str:
+    if text not in DEPTHS:
+        raise OptionError(f"{text!r} is not one of {', '.join(DEPTHS)}")
+    return text
 
 
 @dataclass(frozen=True)
 class Option:
     name: str
     default: Any
-    kind: type
+    kind: Callable[[str], Any]
     help: str
 
     @property
@@ -90,6 +113,26 @@ OPTIONS = (
         float,
         "seconds the archive walk may take before it stops, the rest not checked",
     ),
+    Option(
+        "claims",
+        frozenset(classes()),
+        claims,
+        "the conformance classes the target claims, comma-separated, among "
+        f"{', '.join(classes())}; a requirement of another class is not claimed (not judged) "
+        "(default: all, for the embedded sandbox and a foreign target alike)",
+    ),
+    Option(
+        "examples",
+        3,
+        int,
+        "generated examples per property-based scenario (derandomized, the seed printed)",
+    ),
+    Option(
+        "depth",
+        "quick",
+        depth,
+        "quick (the default run) or deep (more examples, longer state machine runs: nightly)",
+    ),
 )
 
 
@@ -117,6 +160,9 @@ class Settings:
     event_wait: float
     archive_max_pages: int
     archive_max_seconds: float
+    claims: frozenset[str]
+    examples: int
+    depth: str
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -129,28 +175,26 @@ class Settings:
         return self.dropship_url is None and self.orders_url is None
 
 
-class OptionError(ValueError):
-    """An option has a value the harness cannot use; the message names it."""
+def value_of(option: Option, given: dict[str, Any], environ: dict[str, str]) -> Any:
+    """One option's value: its flag (``given``, keyed by dest), else its variable, else its
+    default; a value it cannot use is an :class:`OptionError` naming where it came from."""
+    value, source = given.get(option.dest), option.flag
+    if value is None and option.env in environ:
+        value, source = environ[option.env], option.env
+    if value is None:
+        return option.default
+    try:
+        return option.kind(value)
+    except OptionError as error:
+        raise OptionError(f"{source}: {error}") from None
+    except (TypeError, ValueError):
+        raise OptionError(f"{source}: {value!r} is not a valid {option.kind.__name__}") from None
 
 
 def resolve(given: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
     """Settings from flags (``given``, keyed by dest, None when absent), then env, then defaults."""
     environ = os.environ if environ is None else environ
-    values = {}
-    for option in OPTIONS:
-        value = given.get(option.dest)
-        source = option.flag
-        if value is None and option.env in environ:
-            value, source = environ[option.env], option.env
-        if value is None:
-            values[option.dest] = option.default
-            continue
-        try:
-            values[option.dest] = option.kind(value)
-        except (TypeError, ValueError):
-            raise OptionError(
-                f"{source}: {value!r} is not a valid {option.kind.__name__}"
-            ) from None
+    values = {option.dest: value_of(option, given, environ) for option in OPTIONS}
     settings = Settings(**values)
     if (settings.dropship_url is None) != (settings.orders_url is None):
         raise OptionError(

@@ -7,9 +7,13 @@ test asks for the ``target`` fixture, so the project's own tests are not slowed 
 
 from __future__ import annotations
 
+import os
 import platform
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import asdict
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -17,11 +21,19 @@ from typing import Any
 import pytest
 
 from dropship_conformance import __version__
-from dropship_conformance.catalogue import SUITES
-from dropship_conformance.client import DropshipClient, OrdersClient, SandboxControl, TargetError
+from dropship_conformance.catalogue import SUITES, classes, classes_of_test
+from dropship_conformance.client import (
+    DropshipClient,
+    Exchange,
+    OrdersClient,
+    SandboxControl,
+    TargetError,
+)
 from dropship_conformance.client.exchange import redact
 from dropship_conformance.harness import interruption, options, report
+from dropship_conformance.harness.feedlock import EXCLUSIVE_SUITE, FeedLock
 from dropship_conformance.harness.redaction import redact_outcome
+from dropship_conformance.harness.report import Decision
 from dropship_conformance.harness.target import Target, open_target
 from dropship_conformance.harness.testdata import TestData
 from dropship_conformance.verdicts import Expect, RequirementFailed, Verdict
@@ -35,6 +47,22 @@ STACK = pytest.StashKey[ExitStack]()
 SIGNALS = pytest.StashKey[ExitStack]()
 # Why the run stopped before its end, when it did: both reports say so.
 INCOMPLETE = pytest.StashKey[str]()
+# A run of the contract suites writes its own page (report.page) instead of pytest-html's.
+OWN_PAGE = pytest.StashKey[bool]()
+# Who else sees every exchange of the run as it is recorded (the HAR writer of outputs.py).
+LISTENERS = pytest.StashKey[list]()
+# The JSON results and the HAR archive, a plugin of their own.
+pytest_plugins = ["dropship_conformance.harness.outputs"]
+# The reasons one by one, to merge a worker's into the controller's without repeating them.
+INCOMPLETE_REASONS = pytest.StashKey[list[str]]()
+# The conformance classes the target claims (--claims), resolved once at collection.
+CLAIMS = pytest.StashKey[frozenset[str]]()
+# pytest-xdist: the key of ``workerinput`` that hands the target's URLs to the workers.
+WORKER_URLS = "dropship_conformance_urls"
+# ... and the path of the run's feed lock (see feedlock.py).
+WORKER_LOCK = "dropship_conformance_feed_lock"
+FEED_LOCK = pytest.StashKey[FeedLock]()
+LOCK_PATH = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,18 +84,47 @@ def pytest_configure(config: pytest.Config) -> None:
     for suite in SUITES:
         config.addinivalue_line("markers", f"{suite}: a test of the {suite} suite")
     config.addinivalue_line("markers", "requirements(*ids): the requirement ids a test decides")
+    for name, found in classes().items():
+        config.addinivalue_line("markers", f"{name}: a test of the conformance class {found.title}")
     config.stash[MATRIX] = report.Matrix()
     config.stash[STACK] = ExitStack()
     config.stash[SIGNALS] = ExitStack()
     config.pluginmanager.register(_Interruptions(config))
+    config.pluginmanager.register(_Decisions(config))
+    lock_path = getattr(config, "workerinput", {}).get(WORKER_LOCK)
+    if lock_path is not None:
+        config.stash[FEED_LOCK] = FeedLock(lock_path)
+    config.pluginmanager.register(_Page(config))
 
 
 def mark_incomplete(config: pytest.Config, reason: str) -> None:
     """Both reports of this run will say it is incomplete, and why (a signal, ``pytest.exit``,
     or a bound a check hit before it saw all it should, such as the archive walk's)."""
-    config.stash[INCOMPLETE] = (
-        f"{config.stash[INCOMPLETE]}; {reason}" if INCOMPLETE in config.stash else reason
-    )
+    reasons = config.stash.setdefault(INCOMPLETE_REASONS, [])
+    if reason in reasons:
+        return
+    reasons.append(reason)
+    config.stash[INCOMPLETE] = "; ".join(reasons)
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """This process distributes the tests to pytest-xdist workers and runs none itself."""
+    return not hasattr(config, "workerinput") and config.pluginmanager.hasplugin("dsession")
+
+
+class _Decisions:
+    """Builds the requirement matrix from the test reports, the only thing that reaches the
+    pytest-xdist controller from its workers: a serial run and ``-n`` build it the same way."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        matrix = self.config.stash[MATRIX]
+        for rid, verdict, message in getattr(report, "requirement_decisions", ()):
+            matrix.add(rid, Decision(report.nodeid, Verdict(verdict), message))
+        for reason in getattr(report, "incomplete", ()):
+            mark_incomplete(self.config, reason)
 
 
 class _Interruptions:
@@ -106,29 +163,101 @@ def _scrub_reports(config: pytest.Config, tokens: tuple[str, ...]) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    claimed = _claims(config)
+    for item in items:
+        marked = {m.name for m in item.iter_markers()}
+        if not marked & set(classes()):
+            for name in classes_of_test(_declared(item), marked & set(SUITES)):
+                item.add_marker(name)
     wanted = set(config.getoption("suite") or [])
-    if not wanted:
-        return
     kept, dropped = [], []
     for item in items:
-        (kept if wanted & {m.name for m in item.iter_markers()} else dropped).append(item)
+        marked = {m.name for m in item.iter_markers()}
+        in_suite = not wanted or wanted & marked
+        of_classes = marked & set(classes())
+        (kept if in_suite and (not of_classes or of_classes & claimed) else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
 
-@pytest.fixture(scope="session")
-def target(pytestconfig: pytest.Config) -> Target:
-    """The target under test, connected once per run; an unusable one ends the run (exit 2)."""
-    given = {option.dest: pytestconfig.getoption(option.dest) for option in options.OPTIONS}
-    interruption.stop_gracefully_on_signals(pytestconfig.stash[SIGNALS])
+def _claims(config: pytest.Config) -> frozenset[str]:
+    """The classes the target claims: a test marked only with other classes is deselected, and
+    the requirements of other classes are not claimed. A bad --claims ends the run (exit 2)."""
+    if CLAIMS not in config.stash:
+        claims = options.option("claims")
+        given = {claims.dest: config.getoption(claims.dest)}
+        try:
+            config.stash[CLAIMS] = options.value_of(claims, given, dict(os.environ))
+        except options.OptionError as error:
+            pytest.exit(f"dropship-conformance: {error}", returncode=2)
+        config.stash[MATRIX].claims = config.stash[CLAIMS]
+    return config.stash[CLAIMS]
+
+
+def _open_target(config: pytest.Config) -> Target:
+    """Connect to the target once for this process; an unusable one ends the run (exit 2)."""
+    given = {option.dest: config.getoption(option.dest) for option in options.OPTIONS}
+    urls = getattr(config, "workerinput", {}).get(WORKER_URLS)
+    if urls is not None:
+        given["dropship_url"], given["orders_url"] = urls
     try:
         settings = options.resolve(given)
-        opened = pytestconfig.stash[STACK].enter_context(open_target(settings))
+        listeners = config.stash.get(LISTENERS, [])
+        opened = config.stash[STACK].enter_context(open_target(settings, listeners))
     except (options.OptionError, TargetError) as error:
         pytest.exit(f"dropship-conformance: {error}", returncode=2)
-    pytestconfig.stash[TARGET] = opened
+    config.stash[TARGET] = opened
+    if FEED_LOCK in config.stash:
+        config.stash[FEED_LOCK].guard(opened.session)
     return opened
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Under pytest-xdist the controller opens the target before the workers start: the embedded
+    # sandbox then runs in the controller, which runs no test, for all workers (see README);
+    # an unreachable target ends the run once, and the reports have the target's summary.
+    # The controller collects nothing: its matrix learns the claims here.
+    _claims(session.config)
+    if _xdist_controller(session.config):
+        _open_target(session.config)
+        folder = session.config.stash[STACK].enter_context(tempfile.TemporaryDirectory())
+        session.config.stash[LOCK_PATH] = str(Path(folder) / "feed.lock")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    target = node.config.stash.get(TARGET, None)
+    if target is not None:
+        node.workerinput[WORKER_URLS] = [target.settings.dropship_url, target.settings.orders_url]
+        node.workerinput[WORKER_LOCK] = node.config.stash[LOCK_PATH]
+
+
+def _exclusive(item: pytest.Item | None) -> bool:
+    return item is not None and item.get_closest_marker(EXCLUSIVE_SUITE) is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    lock = item.config.stash.get(FEED_LOCK, None)
+    if lock is not None and _exclusive(item):
+        lock.hold_exclusive()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    # A module runs on one worker (--dist loadfile): the lock is held from its first test to
+    # its last, module fixtures included.
+    lock = item.config.stash.get(FEED_LOCK, None)
+    if lock is not None and not _exclusive(nextitem):
+        lock.release_exclusive()
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Target:
+    """The target under test, connected once per run (per worker under pytest-xdist)."""
+    interruption.stop_gracefully_on_signals(pytestconfig.stash[SIGNALS])
+    return _open_target(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -156,7 +285,7 @@ def testdata(target: Target) -> TestData:
 @pytest.fixture
 def expect(request: pytest.FixtureRequest) -> Expect:
     """Judge rules by requirement id (see :mod:`dropship_conformance.verdicts`)."""
-    judged = Expect()
+    judged = Expect(claims=_claims(request.config))
     request.node.stash[EXPECT] = judged
     return judged
 
@@ -175,8 +304,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         rep.longrepr = verdicts
     target = item.config.stash.get(TARGET, None)
     exchanges = item.stash.setdefault(EXCHANGES, [])
+    rep.suites = [marker.name for marker in item.iter_markers() if marker.name in SUITES]
     if target is not None:
-        exchanges.extend(target.recorder.take())
+        taken = target.recorder.take()
+        exchanges.extend(taken)
+        # Plain data, so that pytest-xdist carries them to the controller, which writes the page.
+        rep.exchanges = [asdict(exchange) for exchange in taken]
         judged = item.stash.get(EXPECT, None)
         redact_outcome(rep, call, judged, item.user_properties, target.settings.secrets)
     final = rep.when == "call" or (rep.when == "setup" and not rep.passed)
@@ -224,21 +357,22 @@ def _decide(item: pytest.Item, rep: pytest.TestReport, call: pytest.CallInfo) ->
     unjudged, reason = _unjudged(rep, call)
     for rid in _declared(item):
         decisions.setdefault(rid, unjudged)
-    matrix = item.config.stash[MATRIX]
+    # Plain data, so that pytest-xdist carries it from a worker to the controller's matrix.
+    rep.requirement_decisions = []
     for rid, verdict in decisions.items():
         message = next(
             (c.message for c in judged.checks if c.requirement_id == rid and c.verdict == verdict),
             reason,
         )
-        matrix.add(rid, report.Decision(item.nodeid, verdict, message))
+        rep.requirement_decisions.append((rid, verdict.value, message))
         # junitxml reads the properties of the teardown report, made from the item's.
         item.user_properties.append(("requirement", f"{rid} {verdict.value}"))
+    rep.incomplete = list(item.config.stash.get(INCOMPLETE_REASONS, []))
     warned = [c for c in judged.checks if c.verdict is Verdict.WARNED]
     if warned:
         item.user_properties.append(("warnings", "; ".join(c.requirement_id for c in warned)))
-    rep.requirement_verdicts = decisions
     extras = getattr(rep, "extras", [])
-    html_extra = _pytest_html_extra()
+    html_extra = None if item.config.stash.get(OWN_PAGE, False) else _pytest_html_extra()
     if html_extra is not None:
         body = report.checks_html(judged.checks) + report.exchanges_html(item.stash[EXCHANGES])
         extras.append(html_extra(f"<div class='dc-evidence'>{body}</div>"))
@@ -289,18 +423,101 @@ def pytest_html_results_table_header(cells: list[str]) -> None:
 
 
 def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -> None:
-    decided = getattr(report, "requirement_verdicts", {}) or {}
-    text = ", ".join(f"{rid} {verdict.value}" for rid, verdict in decided.items())
+    decided = getattr(report, "requirement_decisions", ())
+    text = ", ".join(f"{rid} {verdict}" for rid, verdict, _ in decided)
     cells.insert(2, f"<td>{escape(text)}</td>")
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if config.stash.get(TARGET, None) is None:
-        return
-    counts = config.stash[MATRIX].counts()
-    terminalreporter.write_sep("-", "requirement matrix")
-    terminalreporter.write_line(", ".join(f"{counts.get(v, 0)} {v.value}" for v in Verdict))
-    for rid, decisions in config.stash[MATRIX].decisions.items():
-        for decision in decisions:
-            if decision.verdict is Verdict.WARNED:
-                terminalreporter.write_line(f"WARNED {rid}: {decision.nodeid}")
+def _versions(target: Target | None) -> str:
+    versions = f"dropship-conformance {__version__}, Python {platform.python_version()}"
+    if target is not None and target.sandbox_info:
+        versions += f", sandbox {target.sandbox_info.get('version', '?')}"
+    return versions
+
+
+class _Page:
+    """Writes the conformance page and the console summary of a run of the contract suites.
+
+    pytest-html's page (its table of every test, each with all its exchanges) is what made the
+    report hundreds of megabytes: a run that tests a target (a test asks for the ``target``
+    fixture) replaces it with :func:`report.page` at the path ``--html`` names. Other runs (the
+    verify-client checks) keep pytest-html and the ``pytest_html_*`` hooks below.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.started = datetime.now(UTC)
+        self.phases: dict[str, list[pytest.TestReport]] = {}
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        uses_target = any("target" in getattr(i, "fixturenames", ()) for i in session.items)
+        if not (uses_target or TARGET in self.config.stash):
+            return
+        self.config.stash[OWN_PAGE] = True
+        for plugin in self.config.pluginmanager.get_plugins():
+            if type(plugin).__module__.startswith("pytest_html."):
+                self.config.pluginmanager.unregister(plugin)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        phases = self.phases.setdefault(report.nodeid, [])
+        phases.append(report)
+        if report.when == "teardown":
+            self.config.stash[MATRIX].record(_test_record(self.phases.pop(report.nodeid)))
+
+    def info(self) -> report.RunInfo:
+        target = self.config.stash.get(TARGET, None)
+        return report.RunInfo(
+            target=target.label if target else "not reached (see why the run is incomplete)",
+            versions=_versions(target),
+            started=f"{self.started:%Y-%m-%d %H:%M:%S} UTC",
+            finished=f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
+            suites=tuple(self.config.getoption("suite") or ()),
+            incomplete=self.config.stash.get(INCOMPLETE, None),
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        path = getattr(self.config.option, "htmlpath", None)
+        if not (self.config.stash.get(OWN_PAGE, False) and path):
+            return
+        target = self.config.stash.get(TARGET, None)
+        page = report.page(self.config.stash[MATRIX], self.info())
+        secrets = target.settings.secrets if target else ()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(redact(page, secrets), encoding="utf-8")
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.config.stash.get(OWN_PAGE, False):
+            return
+        terminalreporter.write_sep("-", "conformance")
+        for line in report.console_lines(self.config.stash[MATRIX], self.info()):
+            terminalreporter.write_line(line)
+        per_class = self.config.stash[MATRIX].class_verdicts()
+        terminalreporter.write_line(
+            "classes: "
+            + ", ".join(f"{name} {verdict.value}" for name, verdict in per_class.items())
+        )
+        path = getattr(self.config.option, "htmlpath", None)
+        if path:
+            terminalreporter.write_line(f"report: {path}")
+
+
+def _test_record(phases: list[pytest.TestReport]) -> report.RecordedTest:
+    """One test from its setup, call and teardown reports (what pytest-xdist hands over)."""
+    outcomes = {phase.outcome for phase in phases}
+    outcome = next((o for o in ("failed", "skipped") if o in outcomes), "passed")
+    telling = next((p for p in phases if p.outcome == outcome and not p.passed), None)
+    detail = ""
+    if telling is not None and isinstance(telling.longrepr, tuple):
+        detail = str(telling.longrepr[2])
+    elif telling is not None:
+        detail = telling.longreprtext[: report.SHOWN_BODY_BYTES]
+    return report.RecordedTest(
+        nodeid=phases[0].nodeid,
+        outcome=outcome,
+        suites=tuple(next((p.suites for p in phases if getattr(p, "suites", None)), ())),
+        exchanges=tuple(
+            Exchange(**fields) for p in phases for fields in getattr(p, "exchanges", ())
+        ),
+        detail=detail,
+    )

@@ -61,7 +61,25 @@ def add_parser(sub: Any) -> None:
     run.add_argument(
         "--junitxml", default="reports/junit.xml", help="JUnit XML path (default %(default)s)"
     )
+    run.add_argument(
+        "--json",
+        default=None,
+        help="JSON results path (default: the report's path with .json, reports/conformance.json)",
+    )
+    run.add_argument(
+        "--har",
+        default=None,
+        help="also write every HTTP exchange of the run to this path as HTTP Archive 1.2",
+    )
     run.add_argument("-v", "--verbose", action="store_true", help="list every test as it runs")
+    run.add_argument(
+        "-n",
+        "--numprocesses",
+        default=None,
+        metavar="N",
+        help="run the tests in N processes (pytest-xdist; 'auto': one per CPU); the verdicts "
+        "and reports are those of a serial run",
+    )
     run.set_defaults(handler=command)
 
 
@@ -86,14 +104,25 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     # the harness judges through Expect, not assert, so the warning says nothing useful.
     argv += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     argv += ["--html", args.report, "--self-contained-html", "--junitxml", args.junitxml]
-    argv += ["-v"] if args.verbose else ["-q"]
+    argv += ["--json", json_path(args)] + (["--har", args.har] if args.har else [])
+    # The plugin prints a line per failed requirement; pytest's per-test tracebacks (through
+    # the harness's own code) only help when debugging it, so they come with -v alone.
+    argv += ["-v", "--tb=long"] if args.verbose else ["-q", "--tb=no", "-rN"]
     for option in options.OPTIONS:
         value = getattr(args, option.dest)
         if value is not None:
             argv += [option.flag, str(value)]
     for suite in args.suite:
         argv += ["--suite", suite]
+    if args.numprocesses is not None:
+        # A module's tests share module fixtures (a whole archive walk): one worker runs them.
+        argv += ["-n", args.numprocesses, "--dist", "loadfile"]
     return argv
+
+
+def json_path(args: argparse.Namespace) -> str:
+    """``--json``, or the HTML report's path with ``.json``: the results sit beside the report."""
+    return args.json or str(Path(args.report).with_suffix(".json"))
 
 
 def command(args: argparse.Namespace) -> int:
@@ -103,7 +132,7 @@ def command(args: argparse.Namespace) -> int:
     except options.OptionError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
-    for path in (args.report, args.junitxml):
+    for path in (args.report, args.junitxml, json_path(args)):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     reason = _ExitReason()
     code = int(pytest.main(pytest_args(args), plugins=[reason]))
@@ -114,5 +143,6 @@ def command(args: argparse.Namespace) -> int:
     verdict = "conformant" if code == 0 else "NOT conformant: at least one MUST requirement failed"
     if reason.incomplete:
         verdict += f" (incomplete: {redact(reason.incomplete, settings.secrets)})"
-    print(f"{PROG}: {verdict}. Reports: {args.report}, {args.junitxml}")
+    written = [args.report, args.junitxml, json_path(args)] + ([args.har] if args.har else [])
+    print(f"{PROG}: {verdict}. Reports: {', '.join(written)}")
     return EXIT_CODES[code]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -11,6 +11,7 @@ from typing import Any
 
 from dropship_conformance.client import (
     DropshipClient,
+    Exchange,
     HttpSession,
     OrdersClient,
     Recorder,
@@ -68,8 +69,12 @@ def _probe(session: HttpSession, settings: Settings) -> None:
 
 
 @contextmanager
-def open_target(settings: Settings) -> Iterator[Target]:
+def open_target(
+    settings: Settings, listeners: Iterable[Callable[[Exchange, bytes, bytes], None]] = ()
+) -> Iterator[Target]:
     """Connect to the target (starting the embedded sandbox when none is given).
+
+    ``listeners`` see every exchange of the run from the first probe on (see ``Recorder``).
 
     Raises :class:`TargetError` with one readable line when the target cannot be reached.
     """
@@ -79,7 +84,7 @@ def open_target(settings: Settings) -> Iterator[Target]:
             settings = replace(
                 settings, dropship_url=f"{root}/dropship/v1", orders_url=f"{root}/orders/v1"
             )
-        recorder = Recorder(secrets=settings.secrets)
+        recorder = Recorder(secrets=settings.secrets, listeners=list(listeners))
         session = HttpSession(
             recorder,
             token=settings.token,

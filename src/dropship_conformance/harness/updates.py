@@ -142,6 +142,8 @@ def eventually(fetch: Callable[[], T], holds: Callable[[T], bool], wait: float) 
 def recent_entries(dropship: DropshipClient, **options: Any) -> list[atom.Entry]:
     """Entries of the current document and the newest archives, newest first."""
     reply = dropship.notifications(**options)
+    # A link names its page whole: the supplier id only builds the first URL.
+    follow_options = {k: v for k, v in options.items() if k != "supplier_id"}
     entries: list[atom.Entry] = []
     for _ in range(FEED_PAGES):
         if reply.status != 200:
@@ -154,7 +156,7 @@ def recent_entries(dropship: DropshipClient, **options: Any) -> list[atom.Entry]
         previous = document.link("prev-archive")
         if previous is None:
             break
-        reply = dropship.follow(urljoin(reply.url, previous), **options)
+        reply = dropship.follow(urljoin(reply.url, previous), **follow_options)
     return entries
 
 

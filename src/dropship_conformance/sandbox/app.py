@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,7 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import control, dropship, orders
+from . import control, dropship, orders, tenants
+from .bugs import active, bugs_named
 from .errors import CATALOGUE, ApiError, api_error_response, error_response
 from .feed import RenderCache
 from .profile import Profile
@@ -72,6 +74,20 @@ class CatchAll:
                 await response(scope, receive, send)
 
 
+class Refresh:
+    """Before each request, catch up with the other sandbox processes on the same database
+    (a new tenant, a reset, the clock): the store mirrors them in memory."""
+
+    def __init__(self, app: ASGIApp, store: Store) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.store.shared:
+            self.store.refresh()
+        await self.app(scope, receive, send)
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return api_error_response(exc)
@@ -110,25 +126,31 @@ def create_app(
     *,
     control_api: bool = True,
     control_token: str | None = None,
+    admin_token: str | None = None,
+    bugs: Collection[str] = (),
 ) -> Starlette:
     """The sandbox application over the SQLite database ``db_path`` (created and seeded if new).
 
     ``profile`` picks the readings it follows (:mod:`.profile`); handlers read
     ``request.app.state.profile``. ``control_api`` False leaves the test-control API out
     (its paths answer 404); ``control_token`` serves it only to requests bearing that token.
+    ``admin_token`` serves the tenant provisioning API (:mod:`.tenants`), off without it.
+    ``bugs`` switches on conditional bugs of :mod:`.bugs` (self-tests of the harness).
     """
     store = store or Store(db_path)
     control_routes = control.routes(token=control_token) if control_api or control_token else []
+    admin_routes = tenants.routes(admin_token) if admin_token else []
     app = Starlette(
         # Flat routes, not Mounts: a Mount matches its remaining path with ".*", which
         # stops at a newline, so an id holding %0A would get 404 instead of its 400/401.
-        routes=[*dropship.routes(), *orders.routes(), *control_routes],
-        middleware=[Middleware(CatchAll)],
+        routes=[*dropship.routes(), *orders.routes(), *control_routes, *admin_routes],
+        middleware=[Middleware(CatchAll), Middleware(Refresh, store=store)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
     )
     app.state.store = store
     app.state.profile = profile or Profile()
-    store.page_size = app.state.profile.archive_page_size
+    app.state.bugs = bugs_named(bugs)
+    store.page_size = app.state.profile.archive_page_size + active(app, "feed-page-51")
     app.state.render_cache = RenderCache()
     return app
 

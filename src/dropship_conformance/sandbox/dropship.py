@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from . import dropship_model
 from .auth import authenticate, supplier_id
+from .bugs import active
 from .clock import atom_time
 from .enums import ds_status_name
 from .errors import ApiError, bad_field
@@ -86,6 +87,11 @@ def _feed_response(request: Request, store: Store, page_id: str | None, sid: int
     if body is None:
         if profile.newest_archive_without_next and next_id == current_id:
             next_id = None
+        oldest_archive = page.archived and prev_id is None
+        if oldest_archive and active(request.app, "oldest-archive-drops-last-entry"):
+            entries = entries[:-1]
+        if oldest_archive and active(request.app, "oldest-archive-prev-self"):
+            prev_id = page.id
         body = render_page(base, page, prev_id, next_id, entries, profile)
         cache.put(key, body)
     headers = {"Cache-Control": "max-age=86400" if page.archived else "no-cache"}
@@ -189,7 +195,7 @@ async def put_order_status_update(request: Request) -> Response:
     body_id = obj.guid("Id", required=True)
     profile: Profile = request.app.state.profile
     status = _status(obj, "Status", "OrderStatus", profile)
-    stored = {**body, **_text_fields(obj, profile)}
+    stored = _first_number(request, {**body, **_text_fields(obj, profile)})
     _check_tracking(obj, status, profile, item=False)
     assert body_id is not None
     _check_id(body_id, uri_id, profile)
@@ -197,7 +203,7 @@ async def put_order_status_update(request: Request) -> Response:
     with store.write() as conn:
         row = _load_order(conn, store, sid, uri_id, profile)
         dropship_model.apply_order_status_update(
-            store, conn, now, row, stored, status, profile=profile
+            store, conn, now, row, stored, status, profile=profile, bugs=request.app.state.bugs
         )
     return JSONResponse(body, status_code=202)
 
@@ -225,16 +231,19 @@ async def put_item_status_update(request: Request) -> Response:
         item = Obj(info, f"ItemInformation[{index}]")
         item.only(ITEM_INFORMATION_FIELDS, "ItemInformation")
         item.string("Sku", required=True, min_length=1)
-        statuses.append(_status(item, "Status", "ItemStatus", profile))
+        statuses.append(_item_status(request, item, statuses, profile))
         item.guid("CatalogId")
         item.integer("Quantity", minimum=0, maximum=INT32_MAX)
         item.string("ProductName")
-        stored_infos.append({**info, **_text_fields(item, profile)})
+        stored_infos.append(_first_number(request, {**info, **_text_fields(item, profile)}))
         _check_tracking(item, statuses[-1], profile, item=True)
     _check_id(body_id, uri_id, profile)
     now = store.clock.now()
     with store.write() as conn:
-        row = _load_order(conn, store, sid, uri_id, profile)
+        leaky = active(request.app, "item-status-other-supplier")
+        row = (leaky and _any_supplier_order(conn, store, uri_id)) or _load_order(
+            conn, store, sid, uri_id, profile
+        )
         order_items = dropship_model.order_items(row)
         skus = {item["sku"] for item in order_items}
         for index, info in enumerate(infos):
@@ -243,6 +252,8 @@ async def put_item_status_update(request: Request) -> Response:
                     f"ItemInformation[{index}].Sku",
                     f"{show(info['Sku'])} is not a SKU of order {row['id']}",
                 )
+        if active(request.app, "item-update-first-sku-only"):
+            stored_infos, statuses = stored_infos[:1], statuses[:1]
         if infos:
             dropship_model.apply_item_status_update(
                 store,
@@ -255,6 +266,34 @@ async def put_item_status_update(request: Request) -> Response:
             )
     echo = _echo_as_000(body, order_items) if profile.echo_as_000 else body
     return JSONResponse(echo, status_code=202)
+
+
+def _item_status(request: Request, item: Obj, earlier: list[str], profile: Profile) -> str:
+    """``_status`` of an ItemInformation, loosened by the conditional bugs of :mod:`.bugs`."""
+    value = item.value.get("Status")
+    if earlier and value is None and active(request.app, "item-information-first-entry-checked"):
+        return earlier[0]
+    unknown = isinstance(value, str) and ds_status_name(value) is None
+    if unknown and active(request.app, "item-status-unknown-status"):
+        return value
+    return _status(item, "Status", "ItemStatus", profile)
+
+
+def _first_number(request: Request, update: dict[str, Any]) -> dict[str, Any]:
+    """Under ``tracking-first-number-only``, a comma-delimited TrackingInfo is cut to its first
+    number."""
+    tracking = update.get("TrackingInfo")
+    if isinstance(tracking, str) and active(request.app, "tracking-first-number-only"):
+        return {**update, "TrackingInfo": tracking.split(",")[0]}
+    return update
+
+
+def _any_supplier_order(conn: Any, store: Store, order_id: str) -> Any:
+    """The dropship order ``order_id`` of whichever supplier holds it (a forgotten isolation)."""
+    if not is_guid(order_id):
+        return None
+    rows = (store.get_ds_order(conn, sid, order_id.lower()) for sid in store.directory.suppliers)
+    return next((row for row in rows if row is not None), None)
 
 
 def _echo_as_000(body: dict[str, Any], order_items: list[dict[str, Any]]) -> dict[str, Any]:

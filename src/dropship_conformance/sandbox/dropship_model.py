@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -193,9 +194,7 @@ def create_synthetic_orders(
     text = dumps(template)
     created = atom_time(now)
     start = store.next_counter(conn, "synthetic_seq")
-    conn.execute(
-        "INSERT OR REPLACE INTO meta VALUES('synthetic_seq', ?)", (str(start + count - 1),)
-    )
+    store.set_meta(conn, "synthetic_seq", str(start + count - 1))
     catalog_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "dropship-sandbox:synthetic-item"))
     text = text.replace("@CATALOG@", catalog_id)
     order_rows = []
@@ -265,8 +264,12 @@ def apply_order_status_update(
     status: str,
     *,
     profile: Profile | None = None,
+    bugs: Collection[str] = (),
 ) -> None:
-    """OrderStatusUpdate: every item takes the status; one item-information per item."""
+    """OrderStatusUpdate: every item takes the status; one item-information per item.
+
+    ``bugs`` (:mod:`.bugs`): ``order-status-first-item-only`` shows it on the first item only.
+    """
     model = json.loads(row["data"])
     states = item_states(row, model)
     event_items = []
@@ -283,7 +286,8 @@ def apply_order_status_update(
     _finish_update(
         store, conn, now, row, model, states, status, "OrderStatusUpdate", body, event_items
     )
-    for item, state in zip(model["items"], states, strict=True):
+    shown = 1 if "order-status-first-item-only" in bugs else None
+    for item, state in list(zip(model["items"], states, strict=True))[:shown]:
         _propagate(store, conn, state, status, body.get("TrackingInfo"), item["quantity"])
 
 

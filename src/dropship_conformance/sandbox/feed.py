@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -150,9 +151,14 @@ class RenderCache:
     identifies the bytes. Bounded by total bytes, not only entries: 512 pages of a few
     megabytes each once held more than a gigabyte. A document larger than a quarter of the
     budget is not kept at all, so one huge page cannot evict everything else.
+
+    Documents are kept zlib-compressed (level 1) and the budget counts the compressed bytes: a
+    page of 50 entries (about 110 kB) keeps in about 6 kB, so a walk of a 100,000-event feed
+    back and forth (2,000 pages) is served from the cache instead of evicting it as it goes,
+    for a fraction of a millisecond of inflating per hit.
     """
 
-    def __init__(self, size: int = 512, max_bytes: int = 32 << 20) -> None:
+    def __init__(self, size: int = 8192, max_bytes: int = 32 << 20) -> None:
         self._size = size
         self._max_bytes = max_bytes
         self._bytes = 0
@@ -168,9 +174,10 @@ class RenderCache:
             value = self._data.get(key)
             if value is not None:
                 self._data.move_to_end(key)
-            return value
+        return None if value is None else zlib.decompress(value)
 
-    def put(self, key: tuple[Any, ...], value: bytes) -> None:
+    def put(self, key: tuple[Any, ...], document: bytes) -> None:
+        value = zlib.compress(document, 1)
         if len(value) > self._max_bytes // 4:
             return
         with self._lock:

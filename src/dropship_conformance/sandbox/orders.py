@@ -39,6 +39,7 @@ from starlette.routing import Route
 
 from . import dropship_model, enums
 from .auth import authenticate, company_id
+from .bugs import active
 from .clock import orders_time, parse_orders_time
 from .errors import ApiError, bad_field
 from .profile import Profile
@@ -475,6 +476,16 @@ def _check_mutable(store: Store, order: dict[str, Any]) -> None:
         raise ApiError("expired")
 
 
+def _load_leaky(request: Request, bug: str, conn: sqlite3.Connection, cid: int) -> dict[str, Any]:
+    """``_load``, or under ``bug`` the order whatever its company (a forgotten isolation)."""
+    raw_id = request.path_params["order_id"]
+    if active(request.app, bug) and is_guid(raw_id):
+        found = _store(request).get_order_any_company(conn, raw_id.lower())
+        if found is not None:
+            return found
+    return _load(_store(request), conn, cid, raw_id)
+
+
 def _check_updatable(order: dict[str, Any], sent: dict[str, Any]) -> None:
     """Updates are accepted only while Created or Pending (ORD-STATE-004, ORD-FULL-005).
 
@@ -502,6 +513,8 @@ async def create_order(request: Request) -> Response:
     sent = _order_fields(
         obj, cid, store.directory, update=False, full=False, profile=_profile(request)
     )
+    if active(request.app, "expiry-zero-hours-default") and sent.get("OrderExpiryHours") == 0:
+        sent["OrderExpiryHours"] = None
     now = store.clock.now()
     with store.write() as conn:
         order = _build_order(store, conn, now, sent, _profile(request))
@@ -617,7 +630,9 @@ async def update_order(request: Request) -> Response:
         raise ApiError("id_mismatch")
     with store.write() as conn:
         order = _load(store, conn, cid, uri_id)
-        _check_mutable(store, order)
+        state_change = sent.get("State", order["State"]) != order["State"]
+        if not (state_change and active(request.app, "expired-state-change-accepted")):
+            _check_mutable(store, order)
         _check_updatable(order, sent)
         updated = _apply_update(order, sent, store.clock.now(), _profile(request))
         store.save_order(conn, updated)
@@ -632,17 +647,26 @@ async def update_order_full(request: Request) -> Response:
     sent = _order_fields(
         obj, cid, store.directory, update=True, full=True, profile=_profile(request)
     )
-    if not same_guid(obj.value["Id"], uri_id):
+    mismatch_accepted = active(request.app, "orderfull-id-mismatch-accepted")
+    if not same_guid(obj.value["Id"], uri_id) and not mismatch_accepted:
         raise ApiError("id_mismatch")
     with store.write() as conn:
         order = _load(store, conn, cid, uri_id)
-        _check_mutable(store, order)
+        if not active(request.app, "orderfull-expiry-ignored"):
+            _check_mutable(store, order)
         profile = _profile(request)
         if profile.orders_full_update_refused_400 and order["State"] not in UPDATABLE_STATES:
             # DEV-ORDERFULL-REFUSAL: no document gives this refusal's status.
             raise bad_field("State", "an OrderFull is updated only while Created or Pending")
-        _check_updatable(order, sent)
-        updated = _apply_update(order, sent, store.clock.now(), profile)
+        if not ("State" not in sent and active(request.app, "orderfull-updates-processed")):
+            _check_updatable(order, sent)
+        cancels_created = (order["State"], sent.get("State")) == ("Created", "Cancelled")
+        basis = (
+            {**order, "State": "Pending"}
+            if cancels_created and active(request.app, "orderfull-cancels-created")
+            else order
+        )
+        updated = _apply_update(basis, sent, store.clock.now(), profile)
         items = store.list_items(conn, order["Id"])
         if "Items" in obj.value and obj.value["Items"] is not None:
             existing = {item["Id"]: item for item in items}
@@ -686,7 +710,8 @@ async def add_item(request: Request) -> Response:
         item = _item(raw, "", order["Id"], profile=profile)
         if not profile.orders_expiry_updates_only:
             _check_mutable(store, order)
-        if order["State"] not in UPDATABLE_STATES:
+        late = order["State"] not in UPDATABLE_STATES
+        if late and not active(request.app, "add-item-after-processed"):
             raise ApiError("transition", from_state=order["State"], to_state=order["State"])
         items = store.list_items(conn, order["Id"])
         _unique_product_ids([*items, item], "")
@@ -698,7 +723,7 @@ async def list_items(request: Request) -> Response:
     store = _store(request)
     cid = _company(request, store)
     with store.read() as conn:
-        order = _load(store, conn, cid, request.path_params["order_id"])
+        order = _load_leaky(request, "items-read-other-company", conn, cid)
         items = store.list_items(conn, order["Id"])
     return JSONResponse(items)
 
@@ -707,7 +732,7 @@ async def get_order_full(request: Request) -> Response:
     store = _store(request)
     cid = _company(request, store)
     with store.read() as conn:
-        order = _load(store, conn, cid, request.path_params["order_id"])
+        order = _load_leaky(request, "orderfull-read-other-company", conn, cid)
         items = store.list_items(conn, order["Id"])
     return JSONResponse({**order, "Items": items})
 
@@ -729,7 +754,7 @@ async def process_order(request: Request) -> Response:
     obj.only(("OrderId",), "ProcessRequest")
     body_id = obj.guid("OrderId", required=True)
     assert body_id is not None
-    if not same_guid(body_id, uri_id):
+    if not same_guid(body_id, uri_id) and not active(request.app, "process-id-mismatch-accepted"):
         raise ApiError("id_mismatch")
     now = store.clock.now()
     with store.write() as conn:
@@ -749,15 +774,23 @@ async def process_order(request: Request) -> Response:
             raise ApiError("billing_customer", customer_id=billing or "null", company_id=cid)
         order["State"] = "Processed"
         store.save_order(conn, order)
-        _dropship_link(store, conn, now, cid, order)
+        _dropship_link(store, conn, now, cid, order, request.app)
         process_id = store.next_counter(conn, "process_seq")
     return JSONResponse({"Id": process_id, "OrderId": order["Id"]}, status_code=201)
 
 
 def _dropship_link(
-    store: Store, conn: sqlite3.Connection, now: datetime, cid: int, order: dict[str, Any]
+    store: Store,
+    conn: sqlite3.Connection,
+    now: datetime,
+    cid: int,
+    order: dict[str, Any],
+    app: Any = None,
 ) -> None:
-    """ASSUME-ORDERS-TO-DROPSHIP: one dropship order per supplier of the DropShip items."""
+    """ASSUME-ORDERS-TO-DROPSHIP: one dropship order per supplier of the DropShip items.
+
+    ``app`` carries the conditional bugs (:mod:`.bugs`) that break this link.
+    """
     directory = store.directory
     items = store.list_items(conn, order["Id"])
     groups: dict[int, list[dict[str, Any]]] = {}
@@ -767,13 +800,19 @@ def _dropship_link(
             groups.setdefault(supplier, []).append(item)
     if not groups:
         return
+    if active(app, "process-first-supplier-takes-all"):
+        groups = {next(iter(groups)): [item for group in groups.values() for item in group]}
+    if active(app, "process-feeds-first-supplier-only"):
+        groups = dict(list(groups.items())[:1])
     address, customer, ship_to_store = _shipping(directory, order)
-    for supplier, group in groups.items():
+    for rank, (supplier, group) in enumerate(groups.items()):
+        if active(app, "process-drops-items-after-four"):
+            group = group[:4]
         ds_items = [
             {
                 "catalog-id": _catalog_id(item),
                 "description": item.get("Description") or "",
-                "quantity": item.get("Quantity") or 0,
+                "quantity": (1 if active(app, "feed-quantity-one") else item.get("Quantity") or 0),
                 "selling-price": item.get("SellingPrice") or 0,
                 "sku": item.get("SKU") or item.get("ProductId") or item["Id"],
             }
@@ -797,7 +836,10 @@ def _dropship_link(
             ),
             items=ds_items,
             source_order_id=order["Id"],
-            orders_item_ids=[item["Id"] for item in group],
+            orders_item_ids=[
+                None if rank and active(app, "second-supplier-not-reflected") else item["Id"]
+                for item in group
+            ],
         )
         for item in group:
             item["ItemStatusId"] = enums.DROPSHIP_PROCESSED

@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import ipaddress
 import json
 import logging
+import os
 import resource
+import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from http import HTTPStatus
 from typing import Any, NamedTuple
 
@@ -38,6 +42,10 @@ HEADER_TIMEOUT = 10.0
 # File descriptors kept for the database, its journal, logs and the listening socket.
 RESERVED_FDS = 64
 LOG_INTERVAL = 10.0
+PR_SET_PDEATHSIG = 1
+WORKER_STOP_TIMEOUT = 10.0
+# A worker that fails at once (database gone) is not restarted in a tight loop.
+WORKER_RESTART_DELAY = 1.0
 
 log = logging.getLogger("dropship_conformance.sandbox")
 
@@ -242,17 +250,24 @@ def make_server(
     profile: Profile | None = None,
     control_api: bool = True,
     control_token: str | None = None,
+    admin_token: str | None = None,
     header_timeout: float = HEADER_TIMEOUT,
     max_connections: int | None = None,
+    bugs: Collection[str] = (),
 ) -> uvicorn.Server:
     """A uvicorn server for the sandbox over ``store`` (logging left alone unless asked).
 
     ``wrap`` puts an ASGI middleware around the application (the fault injector does);
-    ``control_api``/``control_token`` are :func:`.app.create_app`'s; ``max_connections``
-    defaults to :func:`connection_limit`.
+    ``control_api``/``control_token``/``admin_token`` are :func:`.app.create_app`'s;
+    ``max_connections`` defaults to :func:`connection_limit`.
     """
     app = create_app(
-        store=store, profile=profile, control_api=control_api, control_token=control_token
+        store=store,
+        profile=profile,
+        control_api=control_api,
+        control_token=control_token,
+        admin_token=admin_token,
+        bugs=bugs,
     )
     limit_log_rates()
     config = uvicorn.Config(
@@ -293,13 +308,15 @@ def serve_in_thread(
     control_api: bool = True,
     header_timeout: float = HEADER_TIMEOUT,
     max_connections: int | None = None,
+    admin_token: str | None = None,
+    bugs: Collection[str] = (),
 ) -> SandboxHandle:
     """Start the sandbox on a free loopback port in a daemon thread.
 
     The control API is on by default: this is the embedded sandbox of ``run`` and
     ``verify-client``, on loopback. Returns (base URL such as ``http://127.0.0.1:54321``,
     stop). ``stop()`` shuts the server down, waits for it, and closes the database; calling
-    it twice is harmless.
+    it twice is harmless. ``bugs`` switches on conditional bugs (:mod:`.bugs`), for self-tests.
     """
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
@@ -309,8 +326,10 @@ def serve_in_thread(
         wrap=wrap,
         profile=profile,
         control_api=control_api,
+        admin_token=admin_token,
         header_timeout=header_timeout,
         max_connections=max_connections,
+        bugs=bugs,
     )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="dropship-sandbox", daemon=True
@@ -357,15 +376,20 @@ def serve_forever(
     profile: Profile | None = None,
     control_api: bool = False,
     control_token: str | None = None,
+    admin_token: str | None = None,
+    workers: int = 1,
+    bugs: Collection[str] = (),
 ) -> None:
     """Run the sandbox in the foreground until interrupted (the CLI's ``sandbox`` command).
 
     The control API is off unless ``control_api`` or ``control_token`` asks for it. Raises
-    PortInUse before anything starts when host:port cannot be bound.
+    PortInUse before anything starts when host:port cannot be bound. ``workers`` > 1 serves
+    the one listening socket from that many processes (:func:`_supervise`).
     """
     sock = bind_socket(host, port)
     store = Store(db_path, synchronous=synchronous)
-    try:
+
+    def serve(store: Store) -> None:
         server = make_server(
             store,
             log_level=log_level,
@@ -374,11 +398,97 @@ def serve_forever(
             profile=profile,
             control_api=control_api,
             control_token=control_token,
+            admin_token=admin_token,
+            bugs=bugs,
         )
+        server.run(sockets=[sock])
+
+    try:
         if on_ready is not None:
             on_ready(url_of(host, sock.getsockname()[1]), store)
-        server.run(sockets=[sock])
+        if workers <= 1:
+            serve(store)
+            return
+        # The schema and the seed exist now; each worker opens its own connections (a
+        # connection, a pool's threads, must not cross a fork).
+        store.close()
+        _supervise(workers, lambda: serve(Store(db_path, synchronous=synchronous)))
     finally:
         with contextlib.suppress(OSError):
             sock.close()
         store.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the supervisor dies (even by SIGKILL), so a
+    killed sandbox never leaves workers serving its socket."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class _Stop(Exception):
+    """SIGINT or SIGTERM reached the supervisor."""
+
+
+def _supervise(workers: int, serve: Callable[[], None]) -> None:
+    """Fork ``workers`` processes that run ``serve`` on the inherited socket; restart one
+    that dies; on SIGINT/SIGTERM stop them all (SIGTERM, then SIGKILL after a deadline)."""
+    children: set[int] = set()
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _die_with_parent()
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                serve()
+            except BaseException:
+                log.exception("sandbox worker failed")
+                code = 1
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum: int, frame: object) -> None:
+        # Raised, not flagged: Python retries an interrupted waitpid (PEP 475), so only an
+        # exception gets the supervisor out of it.
+        raise _Stop
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for _ in range(workers):
+            spawn()
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            children.discard(pid)
+            log.warning("sandbox worker %d ended (status %d): restarted", pid, status)
+            time.sleep(WORKER_RESTART_DELAY)
+            spawn()
+    except (_Stop, ChildProcessError):
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _stop_children(children)
+
+
+def _stop_children(children: set[int]) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + WORKER_STOP_TIMEOUT
+    while children and time.monotonic() < deadline:
+        for pid in list(children):
+            with contextlib.suppress(ChildProcessError):
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+            children.discard(pid)
+        time.sleep(0.05)
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)

@@ -1,15 +1,20 @@
-"""SQLite persistence of the sandbox: every piece of state, so a restart loses nothing.
+"""Persistence of the sandbox (SQLite, or PostgreSQL for a shared server): every piece of
+state, so a restart loses nothing.
 
-One connection guarded by one lock: writers are serialized (the feed's 50-entry paging is
-a read-modify-write that must not interleave), and a write transaction commits before the
-handler answers, so an acknowledged request survives a killed or restarted process (WAL
-journal). ``synchronous`` is SQLite's setting: "normal" (default) is safe against a process
-crash, "full" also against an operating-system crash or power loss, at one fsync per
-write (about 5 ms each on a typical VM disk). ``":memory:"`` gives a private throw-away
-database for tests.
+SQLite is the embedded default; a ``postgresql://`` URL selects :mod:`.pg`. The SQL below is
+written once for both (``?`` parameters, ``ON CONFLICT`` upserts). Writers are serialized,
+also across processes (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock): the feed's
+50-entry paging is a read-modify-write that must not interleave. A write transaction
+commits before the handler answers, so an acknowledged request survives a killed or
+restarted process (WAL journal). ``synchronous`` is SQLite's setting: "normal" (default)
+is safe against a process crash, "full" also against an operating-system crash or power
+loss, at one fsync per write (about 5 ms each on a typical VM disk). ``":memory:"`` gives a
+private throw-away database for tests.
 
-The seeded directory (suppliers, companies, locations, customers, tokens) changes only on
-reset, so it is also mirrored in memory for cheap per-request lookups.
+The directory (suppliers, companies, locations, customers, tokens) changes only on reset and
+on provisioning a tenant, so it is mirrored in memory for cheap per-request lookups; both
+bump the stored ``generation``, and :meth:`Store.refresh` (once per request) reloads the
+mirror and the clock offset when another process changed them.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from . import seed
 from .clock import Clock
@@ -73,6 +79,7 @@ CREATE INDEX IF NOT EXISTS orders_company ON orders(company_id);
 CREATE TABLE IF NOT EXISTS order_items(
     id TEXT PRIMARY KEY, order_id TEXT NOT NULL, position INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS order_items_order ON order_items(order_id, position);
+CREATE TABLE IF NOT EXISTS tenants(n INTEGER PRIMARY KEY, name TEXT NOT NULL, spec TEXT NOT NULL);
 """
 
 TABLES = [
@@ -139,39 +146,56 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-class Store:
-    """The sandbox database. Use ``write()`` for a transaction, ``read()`` for queries."""
+UPSERT_META = "INSERT INTO meta VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 
-    def __init__(self, path: str = ":memory:", synchronous: str = "normal") -> None:
-        if synchronous not in SYNCHRONOUS:
-            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
-        self.path = path
-        # Entries a page holds before it is archived; Profile.archive_page_size may lower it.
-        self.page_size = PAGE_SIZE
+
+class StoreUnavailable(Exception):
+    """The database cannot be opened (server unreachable, driver missing); one clear line."""
+
+
+def display_location(location: str) -> str:
+    """``--db`` as it may be shown: a URL's password replaced by ``***``."""
+    if not is_postgres_url(location):
+        return location
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def is_postgres_url(location: str) -> bool:
+    """Whether ``--db`` names a PostgreSQL server rather than an SQLite file."""
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+class SqliteBackend:
+    """One connection guarded by one lock (the connection is shared between threads)."""
+
+    def __init__(self, path: str, synchronous: str) -> None:
+        self.shared = path != ":memory:"
         self._lock = threading.RLock()
+        self._depth = 0
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA busy_timeout = 10000")
-        if path != ":memory:":
+        if self.shared:
             self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         self._conn.executescript(SCHEMA)
-        self.directory = Directory()
-        self.clock = Clock()
-        self.generation = 0  # bumped by reset, so caches keyed on it go stale
-        with self.write() as conn:
-            seeded = conn.execute("SELECT value FROM meta WHERE key = 'seeded'").fetchone()
-            if seeded is None:
-                self._seed(conn)
-        self._load()
-
-    # ---- transactions -------------------------------------------------------------
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A serialized write transaction; committed when the block ends without error."""
+    def _transaction(self, begin: str) -> Iterator[Any]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute(begin)
+            self._depth = 1
             try:
                 yield self._conn
             except BaseException:
@@ -179,52 +203,139 @@ class Store:
                 raise
             else:
                 self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def write(self) -> AbstractContextManager[Any]:
+        return self._transaction("BEGIN IMMEDIATE")
 
     @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """Serialized reads (the connection is shared between threads)."""
+    def statement(self) -> Iterator[sqlite3.Connection]:
+        """The connection for one statement, in no transaction of its own."""
         with self._lock:
             yield self._conn
+
+    def read(self) -> AbstractContextManager[Any]:
+        # A deferred transaction: the several queries of one page see one snapshot even
+        # while another sandbox process writes the same file.
+        return self._transaction("BEGIN")
+
+    def clear(self, conn: Any, tables: Sequence[str]) -> None:
+        for table in tables:
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM sqlite_sequence")
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
+
+class Store:
+    """The sandbox database. Use ``write()`` for a transaction, ``read()`` for queries.
+
+    ``path`` is an SQLite file, ``":memory:"``, or a ``postgresql://`` URL.
+    """
+
+    def __init__(self, path: str = ":memory:", synchronous: str = "normal") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+        self.path = path
+        # Entries a page holds before it is archived; Profile.archive_page_size may lower it.
+        self.page_size = PAGE_SIZE
+        if is_postgres_url(path):
+            self._db: Any = _open_postgres(path)
+        else:
+            try:
+                self._db = SqliteBackend(path, synchronous)
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open the database {path}: {exc}") from None
+        self.directory = Directory()
+        self.clock = Clock()
+        self.generation = -1  # the stored generation the mirror was loaded at
+        with self.write() as conn:
+            seeded = conn.execute("SELECT value FROM meta WHERE key = 'seeded'").fetchone()
+            if seeded is None:
+                self._seed(conn)
+        self.refresh()
+
+    # ---- transactions -------------------------------------------------------------
+
+    def write(self) -> AbstractContextManager[Any]:
+        """A serialized write transaction; committed when the block ends without error."""
+        return self._db.write()
+
+    def read(self) -> AbstractContextManager[Any]:
+        """Queries that see one snapshot of the database."""
+        return self._db.read()
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may use the same database (not ``":memory:"``)."""
+        return bool(self._db.shared)
+
+    def close(self) -> None:
+        self._db.close()
+
     # ---- seed, reset, directory --------------------------------------------------------
 
     def reset(self) -> None:
-        """Back to the seeded state: every order, event and clock offset is dropped."""
-        with self.write() as conn:
-            for table in TABLES:
-                conn.execute(f"DELETE FROM {table}")
-            conn.execute("DELETE FROM sqlite_sequence")
-            self._seed(conn)
-        self._load()
+        """Back to the seeded state: every order, event and clock offset is dropped.
 
-    def _seed(self, conn: sqlite3.Connection) -> None:
+        Provisioned tenants stay (their identities are re-created, without their orders):
+        they belong to the deployment, not to a test run.
+        """
+        with self.write() as conn:
+            generation = self._stored_generation(conn)
+            self._db.clear(conn, TABLES)
+            self._seed(conn)
+            self.set_meta(conn, "generation", str(generation + 1))
+        self.refresh()
+
+    def bump_generation(self, conn: Any) -> None:
+        """Tell every process that the directory changed (inside the caller's transaction)."""
+        self.set_meta(conn, "generation", str(self._stored_generation(conn) + 1))
+
+    def _stored_generation(self, conn: Any) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row["value"]) if row else 0
+
+    def set_meta(self, conn: Any, key: str, value: str) -> None:
+        conn.execute(UPSERT_META, (key, value))
+
+    def insert_identities(
+        self,
+        conn: Any,
+        suppliers: Sequence[dict[str, Any]],
+        companies: Sequence[dict[str, Any]],
+        tokens: Sequence[dict[str, Any]],
+    ) -> None:
+        """Directory rows in seed.py's shapes (the seed's and each tenant's)."""
+        conn.executemany(
+            "INSERT INTO suppliers VALUES(?, ?)", [(s["id"], s["name"]) for s in suppliers]
+        )
+        conn.executemany(
+            "INSERT INTO companies VALUES(?, ?, ?)",
+            [(c["id"], c["name"], _dumps(c)) for c in companies],
+        )
+        conn.executemany(
+            "INSERT INTO tokens VALUES(?, ?, ?, ?)",
+            [
+                (t["token"], _dumps(t["suppliers"]), _dumps(t["companies"]), t["description"])
+                for t in tokens
+            ],
+        )
+
+    def _seed(self, conn: Any) -> None:
         from .dropship_model import create_dropship_order, store_address  # model uses the store
 
-        conn.execute("INSERT OR REPLACE INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES('clock_offset', '0')")
-        conn.execute("INSERT OR REPLACE INTO meta VALUES('process_seq', '0')")
-        for supplier in seed.SUPPLIERS:
-            conn.execute("INSERT INTO suppliers VALUES(?, ?)", (supplier["id"], supplier["name"]))
-        for company in seed.COMPANIES:
-            conn.execute(
-                "INSERT INTO companies VALUES(?, ?, ?)",
-                (company["id"], company["name"], _dumps(company)),
-            )
-        for token in seed.TOKENS:
-            conn.execute(
-                "INSERT INTO tokens VALUES(?, ?, ?, ?)",
-                (
-                    token["token"],
-                    _dumps(token["suppliers"]),
-                    _dumps(token["companies"]),
-                    token["description"],
-                ),
-            )
-        conn.execute("INSERT OR REPLACE INTO meta VALUES('seeded', '1')")
+        self.set_meta(conn, "schema_version", SCHEMA_VERSION)
+        self.set_meta(conn, "clock_offset", "0")
+        self.set_meta(conn, "process_seq", "0")
+        self.insert_identities(conn, seed.SUPPLIERS, seed.COMPANIES, seed.TOKENS)
+        for row in conn.execute("SELECT spec FROM tenants ORDER BY n").fetchall():
+            spec = json.loads(row["spec"])
+            self.insert_identities(conn, spec["suppliers"], spec["companies"], spec["tokens"])
+        self.set_meta(conn, "seeded", "1")
         # The seed orders need the directory (addresses, customers) to build their payloads.
         self.directory = self._read_directory(conn)
         now = Clock(0.0).now()
@@ -252,7 +363,7 @@ class Store:
                 items=spec["items"],
             )
 
-    def _read_directory(self, conn: sqlite3.Connection) -> Directory:
+    def _read_directory(self, conn: Any) -> Directory:
         d = Directory()
         for row in conn.execute("SELECT id, name FROM suppliers"):
             d.suppliers[row["id"]] = row["name"]
@@ -282,30 +393,39 @@ class Store:
             )
         return d
 
-    def _load(self) -> None:
-        with self.read() as conn:
-            self.directory = self._read_directory(conn)
-            row = conn.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
-            self.clock.offset_seconds = _clock_offset(row["value"] if row else None)
-        self.generation += 1
+    def refresh(self) -> None:
+        """Catch up with the other processes on this database: the clock offset always, the
+        directory mirror when a reset or a new tenant bumped the stored generation."""
+        # One statement outside a transaction on every request; the directory is re-read
+        # (in a snapshot, with the generation it belongs to) only when it changed.
+        with self._db.statement() as conn:
+            meta = _meta(conn)
+        if int(meta.get("generation", 0)) != self.generation:
+            with self.read() as conn:
+                meta = _meta(conn)
+                self.directory = self._read_directory(conn)
+                self.generation = int(meta.get("generation", 0))
+        self.clock.offset_seconds = _clock_offset(meta.get("clock_offset"))
 
     # ---- clock --------------------------------------------------------------------------
 
     def advance_clock(self, hours: float) -> None:
         with self.write() as conn:
-            offset = min(self.clock.offset_seconds + hours * 3600.0, MAX_CLOCK_OFFSET_SECONDS)
-            conn.execute("INSERT OR REPLACE INTO meta VALUES('clock_offset', ?)", (repr(offset),))
+            row = conn.execute("SELECT value FROM meta WHERE key = 'clock_offset'").fetchone()
+            stored = _clock_offset(row["value"] if row else None)
+            offset = min(stored + hours * 3600.0, MAX_CLOCK_OFFSET_SECONDS)
+            self.set_meta(conn, "clock_offset", repr(offset))
         self.clock.offset_seconds = offset
 
-    def next_counter(self, conn: sqlite3.Connection, key: str) -> int:
+    def next_counter(self, conn: Any, key: str) -> int:
         row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         value = (int(row["value"]) if row else 0) + 1
-        conn.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, str(value)))
+        self.set_meta(conn, key, str(value))
         return value
 
     # ---- feed ----------------------------------------------------------------------------
 
-    def _current_page(self, conn: sqlite3.Connection, supplier_id: int) -> PageRow | None:
+    def _current_page(self, conn: Any, supplier_id: int) -> PageRow | None:
         row = conn.execute(
             "SELECT * FROM pages WHERE supplier_id = ? AND archived = 0", (supplier_id,)
         ).fetchone()
@@ -323,9 +443,7 @@ class Store:
                 page = self._new_page(conn, supplier_id, 0, now_text)
             return page
 
-    def _new_page(
-        self, conn: sqlite3.Connection, supplier_id: int, seq: int, now_text: str
-    ) -> PageRow:
+    def _new_page(self, conn: Any, supplier_id: int, seq: int, now_text: str) -> PageRow:
         page_id = str(uuid.uuid4())
         conn.execute(
             "INSERT INTO pages(id, supplier_id, seq, archived, count, created)"
@@ -336,7 +454,7 @@ class Store:
 
     def append_events(
         self,
-        conn: sqlite3.Connection,
+        conn: Any,
         supplier_id: int,
         events: Sequence[NewEvent],
         now_text: str,
@@ -401,7 +519,7 @@ class Store:
 
     def page_document_data(
         self, page: PageRow
-    ) -> tuple[str | None, str | None, str | None, list[sqlite3.Row]]:
+    ) -> tuple[str | None, str | None, str | None, list[Any]]:
         """(prev page id, next page id, current page id, entries newest first) of a page."""
         with self.read() as conn:
             prev_row = conn.execute(
@@ -451,34 +569,30 @@ class Store:
 
     # ---- dropship orders -----------------------------------------------------------------
 
-    def insert_ds_orders(self, conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    def insert_ds_orders(self, conn: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows: (id, supplier, company, status, data, item_state, source_order_id, created)."""
         conn.executemany("INSERT INTO ds_orders VALUES(?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def get_ds_order(
-        self, conn: sqlite3.Connection, supplier_id: int, order_id: str
-    ) -> sqlite3.Row | None:
+    def get_ds_order(self, conn: Any, supplier_id: int, order_id: str) -> Any:
         return conn.execute(
             "SELECT * FROM ds_orders WHERE id = ? AND supplier_id = ?", (order_id, supplier_id)
         ).fetchone()
 
     def set_ds_order_state(
-        self, conn: sqlite3.Connection, order_id: str, status: str, item_state: list[Any]
+        self, conn: Any, order_id: str, status: str, item_state: list[Any]
     ) -> None:
         conn.execute(
             "UPDATE ds_orders SET status = ?, item_state = ? WHERE id = ?",
             (status, _dumps(item_state), order_id),
         )
 
-    def log_update(
-        self, conn: sqlite3.Connection, order_id: str, kind: str, body: Any, received: str
-    ) -> None:
+    def log_update(self, conn: Any, order_id: str, kind: str, body: Any, received: str) -> None:
         conn.execute(
             "INSERT INTO ds_updates(order_id, kind, body, received) VALUES(?, ?, ?, ?)",
             (order_id, kind, _dumps(body), received),
         )
 
-    def ds_updates(self, conn: sqlite3.Connection, order_id: str) -> list[dict[str, Any]]:
+    def ds_updates(self, conn: Any, order_id: str) -> list[dict[str, Any]]:
         return [
             {"kind": r["kind"], "received": r["received"], "body": json.loads(r["body"])}
             for r in conn.execute(
@@ -486,7 +600,7 @@ class Store:
             )
         ]
 
-    def ds_orders_of_source(self, conn: sqlite3.Connection, source_order_id: str) -> list[str]:
+    def ds_orders_of_source(self, conn: Any, source_order_id: str) -> list[str]:
         return [
             r["id"]
             for r in conn.execute(
@@ -497,9 +611,7 @@ class Store:
 
     # ---- Orders API ------------------------------------------------------------------------
 
-    def insert_order(
-        self, conn: sqlite3.Connection, company_id: int, order: dict[str, Any]
-    ) -> None:
+    def insert_order(self, conn: Any, company_id: int, order: dict[str, Any]) -> None:
         conn.execute(
             "INSERT INTO orders(id, company_id, state, entity_id, printable_id, data)"
             " VALUES(?, ?, ?, ?, ?, ?)",
@@ -513,29 +625,25 @@ class Store:
             ),
         )
 
-    def save_order(self, conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    def save_order(self, conn: Any, order: dict[str, Any]) -> None:
         conn.execute(
             "UPDATE orders SET state = ?, entity_id = ?, data = ? WHERE id = ?",
             (order["State"], order["EntityId"], _dumps(order), order["Id"]),
         )
 
-    def get_order(
-        self, conn: sqlite3.Connection, company_id: int, order_id: str
-    ) -> dict[str, Any] | None:
+    def get_order(self, conn: Any, company_id: int, order_id: str) -> dict[str, Any] | None:
         row = conn.execute(
             "SELECT data FROM orders WHERE id = ? AND company_id = ?", (order_id, company_id)
         ).fetchone()
         return json.loads(row["data"]) if row else None
 
-    def get_order_any_company(
-        self, conn: sqlite3.Connection, order_id: str
-    ) -> dict[str, Any] | None:
+    def get_order_any_company(self, conn: Any, order_id: str) -> dict[str, Any] | None:
         row = conn.execute("SELECT data FROM orders WHERE id = ?", (order_id,)).fetchone()
         return json.loads(row["data"]) if row else None
 
     def list_orders(
         self,
-        conn: sqlite3.Connection,
+        conn: Any,
         company_id: int,
         state: str | None = None,
         entity_id: int | None = None,
@@ -555,13 +663,13 @@ class Store:
         sql += " ORDER BY rowid"
         return [json.loads(r["data"]) for r in conn.execute(sql, args)]
 
-    def printable_id_taken(self, conn: sqlite3.Connection, printable_id: str) -> bool:
+    def printable_id_taken(self, conn: Any, printable_id: str) -> bool:
         row = conn.execute(
             "SELECT 1 FROM orders WHERE printable_id = ?", (printable_id,)
         ).fetchone()
         return row is not None
 
-    def list_items(self, conn: sqlite3.Connection, order_id: str) -> list[dict[str, Any]]:
+    def list_items(self, conn: Any, order_id: str) -> list[dict[str, Any]]:
         return [
             json.loads(r["data"])
             for r in conn.execute(
@@ -569,9 +677,7 @@ class Store:
             )
         ]
 
-    def items_of_company(
-        self, conn: sqlite3.Connection, company_id: int
-    ) -> dict[str, list[dict[str, Any]]]:
+    def items_of_company(self, conn: Any, company_id: int) -> dict[str, list[dict[str, Any]]]:
         """Items of every order of a company, by order id (for OrderFull lists)."""
         out: dict[str, list[dict[str, Any]]] = {}
         rows = conn.execute(
@@ -583,7 +689,7 @@ class Store:
             out.setdefault(row["order_id"], []).append(json.loads(row["data"]))
         return out
 
-    def add_item(self, conn: sqlite3.Connection, order_id: str, item: dict[str, Any]) -> None:
+    def add_item(self, conn: Any, order_id: str, item: dict[str, Any]) -> None:
         row = conn.execute(
             "SELECT COALESCE(MAX(position), -1) + 1 AS pos FROM order_items WHERE order_id = ?",
             (order_id,),
@@ -593,21 +699,41 @@ class Store:
             (item["Id"], order_id, row["pos"], _dumps(item)),
         )
 
-    def replace_items(
-        self, conn: sqlite3.Connection, order_id: str, items: Sequence[dict[str, Any]]
-    ) -> None:
+    def replace_items(self, conn: Any, order_id: str, items: Sequence[dict[str, Any]]) -> None:
         conn.execute("DELETE FROM order_items WHERE order_id = ?", (order_id,))
         conn.executemany(
             "INSERT INTO order_items VALUES(?, ?, ?, ?)",
             [(item["Id"], order_id, pos, _dumps(item)) for pos, item in enumerate(items)],
         )
 
-    def get_item(self, conn: sqlite3.Connection, item_id: str) -> dict[str, Any] | None:
+    def get_item(self, conn: Any, item_id: str) -> dict[str, Any] | None:
         row = conn.execute("SELECT data FROM order_items WHERE id = ?", (item_id,)).fetchone()
         return json.loads(row["data"]) if row else None
 
-    def save_item(self, conn: sqlite3.Connection, item: dict[str, Any]) -> None:
+    def save_item(self, conn: Any, item: dict[str, Any]) -> None:
         conn.execute("UPDATE order_items SET data = ? WHERE id = ?", (_dumps(item), item["Id"]))
+
+
+def _meta(conn: Any) -> dict[str, str]:
+    """What :meth:`Store.refresh` follows: the generation and the clock offset."""
+    rows = conn.execute("SELECT key, value FROM meta WHERE key IN ('generation', 'clock_offset')")
+    return {row["key"]: row["value"] for row in rows}
+
+
+def _open_postgres(url: str) -> Any:
+    try:
+        from .pg import PgBackend  # psycopg is the optional extra "postgres"
+    except ImportError:
+        raise StoreUnavailable(
+            "a postgresql:// database needs psycopg: pip install 'dropship-conformance[postgres]'"
+        ) from None
+    try:
+        return PgBackend(url)
+    except Exception as exc:  # psycopg's and the pool's errors: all mean "cannot open"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreUnavailable(
+            f"cannot open the database {display_location(url)}: {reason}"
+        ) from None
 
 
 def _clock_offset(stored: str | None) -> float:
