@@ -283,6 +283,10 @@ class Verdicts:
 
     def status(self, cell: Cell, reply: Reply) -> None:
         for row in cell.rows:
+            if cell.accepted and reply.status in row.statuses:
+                # A 2xx alone is no evidence (a stateless mock answers one too): an accepted
+                # cell passes on its read-back, not on its status.
+                continue
             self.that(
                 row.rule,
                 reply.status in row.statuses,
@@ -488,7 +492,11 @@ def _page_id(dropship: DropshipClient) -> str:
     reply = dropship.notifications()
     match = None
     if reply.status == 200:
-        match = re.search(r"/Pages\(([^)]*)\)", atom.read_feed(reply.content).link("self") or "")
+        try:
+            self_link = atom.read_feed(reply.content).link("self") or ""
+        except ValueError as error:
+            pytest.skip(f"not checked: the current feed document is not readable Atom: {error}")
+        match = re.search(r"/Pages\(([^)]*)\)", self_link)
     if match is None:
         pytest.skip(f"not checked: the current feed document names no page: {describe(reply)}")
     return match.group(1)
