@@ -7,7 +7,7 @@ Each case serves one misbehaviour on the order feed (see ``hostile_server``) and
 
 from __future__ import annotations
 
-import resource
+import re
 import signal
 import subprocess
 import sys
@@ -86,11 +86,23 @@ def harness_command(
     ]
 
 
+# Runs the CLI and reports its own peak memory: RUSAGE_CHILDREN of the test process would also
+# count every other child this pytest session waited for (a database server, a browser).
+PEAK_PROBE = (
+    "import atexit, resource, sys\n"
+    "from dropship_conformance.cli import main\n"
+    "atexit.register(lambda: print('harness-peak-kb', "
+    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
 def run_harness(
     root: str, folder: Path, token: str = TOKEN, suites: tuple[str, ...] = ("feed",)
 ) -> Run:
     report, junit = folder / "report.html", folder / "junit.xml"
     command = harness_command(root, folder, token, suites)
+    command[1:3] = ["-c", PEAK_PROBE]
     started = time.monotonic()
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=RUN_BOUND_SECONDS, check=False, cwd=folder
@@ -109,7 +121,9 @@ def judged(behaviour: Behaviour, folder: Path, suites: tuple[str, ...] = ("feed"
     assert run.code in (1, 2), f"exit {run.code}: the hostile target was not refused\n{run.output}"
     assert "Traceback" not in run.output, run.output
     assert run.seconds < RUN_BOUND_SECONDS
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peaks = re.findall(r"harness-peak-kb (\d+)", run.output)
+    assert peaks, run.output
+    peak_mb = int(peaks[-1]) / 1024
     assert peak_mb < MEMORY_BOUND_MB, f"the harness grew to {peak_mb:.0f} MB"
     return run
 
