@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from pathlib import Path
@@ -25,9 +24,8 @@ from dropship_conformance.faults.catalogue import (
     _feed_edit,
     _orders,
 )
-from dropship_conformance.faults.kill import RUN_TIMEOUT, faulty_sandbox
+from dropship_conformance.faults.kill import RUN_TIMEOUT, faulty_sandbox, harness_command
 from dropship_conformance.faults.proxy import Call, HttpRequest, HttpResponse, Rewrite
-from dropship_conformance.harness.run import suites_dir
 
 pytestmark = pytest.mark.slow
 
@@ -152,25 +150,7 @@ def test_narrowed_check_on_a_server(
     junit = tmp_path / "junit.xml"
     with faulty_sandbox(fault) as root:
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                str(suites_dir()),
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--dropship-url",
-                f"{root}/dropship/v1",
-                "--orders-url",
-                f"{root}/orders/v1",
-                "--junitxml",
-                str(junit),
-                "--suite",
-                fault.suites[0],
-                "-k",
-                selected,
-            ],
+            harness_command(root, junit, "--suite", fault.suites[0], "-k", selected),
             capture_output=True,
             timeout=RUN_TIMEOUT,
             check=False,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import pytest
 
 from dropship_conformance import openapi
 from dropship_conformance.catalogue import requirement
-from dropship_conformance.faults.kill import RUN_TIMEOUT
+from dropship_conformance.faults.kill import RUN_TIMEOUT, harness_command
 from dropship_conformance.faults.proxy import (
     Call,
     FaultInjector,
@@ -96,24 +95,9 @@ def run_cells(
     with tempfile.TemporaryDirectory() as folder:
         junit = Path(folder) / "junit.xml"
         with serve_in_thread(":memory:", wrap=wrap, profile=profile) as root:
-            command = [
-                sys.executable,
-                "-m",
-                "pytest",
-                str(suites_dir() / suite),
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--dropship-url",
-                f"{root}/dropship/v1",
-                "--orders-url",
-                f"{root}/orders/v1",
-                "--junitxml",
-                str(junit),
-                "-o",
-                "junit_family=xunit2",
-                *(["-k", keyword] if keyword else []),
-            ]
+            command = harness_command(
+                root, junit, *(["-k", keyword] if keyword else []), tests=suites_dir() / suite
+            )
             subprocess.run(command, capture_output=True, timeout=RUN_TIMEOUT, check=False)
         assert junit.is_file(), "the run wrote no JUnit file"
         return failed_by_test(junit)

@@ -61,12 +61,14 @@ def failed_requirements(junit: Path) -> frozenset[str]:
     return frozenset(failed)
 
 
-def run_harness(root: str, suites: tuple[str, ...], junit: Path) -> int:
-    command = [
+def harness_command(root: str, junit: Path, *extra: str, tests: Path | None = None) -> list[str]:
+    """``pytest`` over the suites (or ``tests``, one suite file) against the sandbox at ``root``,
+    its JUnit file at ``junit``; ``extra`` adds pytest arguments (``--suite``, ``-k``...)."""
+    return [
         sys.executable,
         "-m",
         "pytest",
-        str(suites_dir()),
+        str(tests or suites_dir()),
         "-q",
         "-p",
         "no:cacheprovider",
@@ -78,9 +80,12 @@ def run_harness(root: str, suites: tuple[str, ...], junit: Path) -> int:
         str(junit),
         "-o",
         "junit_family=xunit2",
+        *extra,
     ]
-    for suite in suites:
-        command += ["--suite", suite]
+
+
+def run_harness(root: str, suites: tuple[str, ...], junit: Path) -> int:
+    command = harness_command(root, junit, *(arg for s in suites for arg in ("--suite", s)))
     done = subprocess.run(command, capture_output=True, timeout=RUN_TIMEOUT, check=False)
     return done.returncode
 
