@@ -86,13 +86,16 @@ def harness_command(
     ]
 
 
-# Runs the CLI and reports its own peak memory: RUSAGE_CHILDREN of the test process would also
-# count every other child this pytest session waited for (a database server, a browser).
+# Runs the CLI and reports its own peak memory. Not RUSAGE_CHILDREN (it counts every child this
+# session waited for) nor RUSAGE_SELF (Linux keeps ru_maxrss across execve, so a harness started
+# from a large pytest process inherits that process's size): VmHWM belongs to the new image alone.
 PEAK_PROBE = (
-    "import atexit, resource, sys\n"
+    "import atexit, re, sys\n"
     "from dropship_conformance.cli import main\n"
-    "atexit.register(lambda: print('harness-peak-kb', "
-    "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "def peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    print('harness-peak-kb', re.search(r'VmHWM:\\s*(\\d+)', status)[1], file=sys.stderr)\n"
+    "atexit.register(peak)\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 
