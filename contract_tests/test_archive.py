@@ -20,13 +20,22 @@ from urllib.parse import urljoin
 
 import pytest
 
+from dropship_conformance.checks import archive, ids
+from dropship_conformance.checks.primitives import describe, status_names
 from dropship_conformance.client import DropshipClient, Reply, TargetError
+from dropship_conformance.errors import SetupImpossible
 from dropship_conformance.feed import atom, rules
-from dropship_conformance.feed.walk import NEEDS, FeedScope, WalkResult, bounded_recording, walk
+from dropship_conformance.feed.walk import (
+    FeedScope,
+    WalkResult,
+    bounded_recording,
+    walk,
+    walk_rules,
+)
 from dropship_conformance.harness.plugin import mark_incomplete
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
-from dropship_conformance.harness.updates import STATUS_NAMES, describe, eventually, wait_seconds
+from dropship_conformance.harness.updates import eventually, wait_seconds
 from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.archive
@@ -35,11 +44,8 @@ PAGE = rules.MAX_ENTRIES
 # Events the sandbox's control API appends, for several archives; ARCHIVE_EVENTS raises it
 # (benchmarks, soak runs). Elsewhere the suite adds only what rolls the current page.
 EVENTS = int(os.environ.get("DROPSHIP_CONFORMANCE_ARCHIVE_EVENTS", str(3 * PAGE + 7)))
-WALK_RULES = sorted(
-    {c.requirement_id for c in rules.CHECKS if "archive" in c.roles} | set(NEEDS) | {"DS-FEED-010"}
-)
 # DEV-STATUS-NAME-OR-ID: a target takes the status by name (000) or by id (001).
-ORDERED = ("Ordered", next(i for i, name in STATUS_NAMES.items() if name == "Ordered"))
+ORDERED = ("Ordered", next(i for i, name in status_names().items() if name == "Ordered"))
 
 
 class FeedEvents:
@@ -59,7 +65,7 @@ class FeedEvents:
         try:
             self._add(count)
         except TargetError as error:
-            pytest.skip(f"cannot add events to the feed: {error}")
+            raise SetupImpossible(f"cannot add events to the feed: {error}") from error
 
     def _add(self, count: int) -> None:
         if count <= 0:
@@ -68,7 +74,9 @@ class FeedEvents:
         if control is not None:
             reply = control.append_events(self.target.settings.supplier_id, count)
             if reply.status != 201:
-                pytest.skip(f"the sandbox control API refused to append events: {describe(reply)}")
+                raise SetupImpossible(
+                    f"the sandbox control API refused to append events: {describe(reply)}"
+                )
             self.stats = reply.json()["feed"]
             self.added += count
             return
@@ -89,7 +97,7 @@ class FeedEvents:
                 self.status = status
                 return
             tried.append(reply)
-        pytest.skip(
+        raise SetupImpossible(
             f"cannot add events to the feed: OrderStatusUpdate Ordered of order {order_id} "
             f"answered {'; '.join(describe(reply) for reply in tried)}"
         )
@@ -107,13 +115,15 @@ def _current(dropship: DropshipClient) -> atom.FeedDocument:
     try:
         reply = dropship.notifications()
     except TargetError as error:
-        pytest.skip(f"cannot read the current feed document: {error}")
+        raise SetupImpossible(f"cannot read the current feed document: {error}") from error
     if reply.status != 200:
-        pytest.skip(f"cannot read the current feed document: {describe(reply)}")
+        raise SetupImpossible(f"cannot read the current feed document: {describe(reply)}")
     try:
         return atom.read_feed(reply.content)
     except ValueError as error:
-        pytest.skip(f"the current feed document is no readable Atom feed: {error}")
+        raise SetupImpossible(
+            f"the current feed document is no readable Atom feed: {error}"
+        ) from error
 
 
 def _ids(document: atom.FeedDocument) -> set[str]:
@@ -145,7 +155,7 @@ def _ensure_archive(dropship: DropshipClient, events: FeedEvents, target: Target
             f"events later, {len(gone)} of those (e.g. {gone[0]}) are no longer in it, and it has "
             "no prev-archive link to the archive that must hold them"
         )
-        return Prepared([("DS-ARCH-009", finding), ("DS-ARCH-005", finding)])
+        return Prepared([(ids.DS_ARCH_009, finding), (ids.DS_ARCH_005, finding)])
     return Prepared(
         note=f"{events.added - already} events were accepted, but within {wait:g} s the "
         "current document neither lost an entry nor showed a prev-archive link "
@@ -187,57 +197,39 @@ def _notifications_url(dropship: DropshipClient) -> str:
 
 @pytest.mark.parametrize(
     "requirement_id",
-    [pytest.param(rid, marks=pytest.mark.requirements(rid), id=rid) for rid in WALK_RULES],
+    [pytest.param(rid, marks=pytest.mark.requirements(rid), id=rid) for rid in walk_rules()],
 )
 def test_walk(walked: WalkResult, expect: Expect, requirement_id: str) -> None:
     """Every page and link of the walk, one verdict per requirement."""
-    if requirement_id not in walked.judged:
-        pytest.skip(walked.unjudged_reason(requirement_id))
-    expect.none_of(
-        requirement_id,
-        walked.problems.get(requirement_id, []),
-        expected=(
-            f"no violation on {walked.pages} pages ({walked.archives} archives, "
-            f"{walked.entries} entries)"
-        ),
-    )
+    archive.judge_walk(expect, walked, requirement_id)
 
 
-@pytest.mark.requirements("DS-ARCH-005")
+@pytest.mark.requirements(ids.DS_ARCH_005)
 def test_walk_reaches_every_entry(
     walked: WalkResult, feed_events: FeedEvents, expect: Expect
 ) -> None:
     if feed_events.stats is None:
-        pytest.skip("only the sandbox's control API reports how many entries the feed holds")
-    if "DS-ARCH-005" not in walked.judged:
-        pytest.skip(walked.unjudged_reason("DS-ARCH-005"))
-    expect.equal(
-        "DS-ARCH-005",
-        len(walked.entry_ids),
-        feed_events.stats["entries"],
-        what="distinct entries walked",
-    )
+        raise SetupImpossible(
+            "only the sandbox's control API reports how many entries the feed holds"
+        )
+    if ids.DS_ARCH_005 not in walked.judged:
+        raise SetupImpossible(walked.unjudged_reason(ids.DS_ARCH_005))
+    archive.every_entry_walked(expect, walked, feed_events.stats["entries"])
 
 
-@pytest.mark.requirements("DS-ARCH-002")
+@pytest.mark.requirements(ids.DS_ARCH_002)
 def test_archive_never_changes(
     walked: WalkResult, dropship: DropshipClient, feed_events: FeedEvents, expect: Expect
 ) -> None:
     if walked.oldest_url is None:
-        pytest.skip(f"DS-ARCH-002 needs the oldest archive reached; {walked.stopped}")
+        raise SetupImpossible(f"DS-ARCH-002 needs the oldest archive reached; {walked.stopped}")
     before = dropship.follow(walked.oldest_url)
     feed_events.add(1)
     after = dropship.follow(walked.oldest_url)
-    difference = atom.first_difference(before.content, after.content)
-    expect.that(
-        "DS-ARCH-002",
-        before.status == after.status == 200 and difference is None,
-        expected=f"{walked.oldest_url} identical when fetched twice (a new event in between)",
-        found=difference or f"statuses {before.status}, {after.status}",
-    )
+    archive.archive_unchanged(expect, walked.oldest_url, before, after)
 
 
-@pytest.mark.requirements("DS-ARCH-008", "DS-ARCH-009")
+@pytest.mark.requirements(ids.DS_ARCH_008, ids.DS_ARCH_009)
 def test_full_current_document_rolls_into_an_archive(
     dropship: DropshipClient, feed_events: FeedEvents, target: Target, expect: Expect
 ) -> None:
@@ -251,50 +243,40 @@ def test_full_current_document_rolls_into_an_archive(
         newest = urljoin(_notifications_url(dropship), newest)
         archived = len(atom.read_feed(dropship.follow(newest).content).entries)
         if archived < PAGE:
-            pytest.skip(
+            raise SetupImpossible(
                 f"DS-ARCH-008 not checked: pages are archived at {archived} entries, so the "
                 f"current document never holds {PAGE} (DEV-ARCHIVE-SIZE)"
             )
-    expect.equal("DS-ARCH-008", len(full.entries), PAGE, what="entries of the current document")
+    archive.paged_as_expected(expect, len(full.entries), PAGE, "entries of the current document")
     feed_events.add(1)
     after = eventually(lambda: _current(dropship), lambda d: _ids(d) != _ids(full), wait)
-    expect.equal("DS-ARCH-008", len(after.entries), 1, what="entries of the new current document")
+    archive.paged_as_expected(expect, len(after.entries), 1, "entries of the new current document")
+    archive.links_to_its_archive(expect, after)
     previous = after.link("prev-archive")
-    expect.that(
-        "DS-ARCH-009",
-        previous is not None,
-        expected="a prev-archive link on the current document",
-        found=f"links {after.links}",
-    )
     assert previous is not None
     if not FeedScope.of(_notifications_url(dropship)).followable(previous):
-        pytest.skip(f"prev-archive {previous!r} is on another origin: not followed (DS-ARCH-010)")
-    archive = atom.read_feed(dropship.follow(previous).content)
-    expect.equal(
-        "DS-ARCH-008",
-        [e.id for e in archive.entries],
+        raise SetupImpossible(
+            f"prev-archive {previous!r} is on another origin: not followed (DS-ARCH-010)"
+        )
+    newest_archive = atom.read_feed(dropship.follow(previous).content)
+    archive.paged_as_expected(
+        expect,
+        [e.id for e in newest_archive.entries],
         [e.id for e in full.entries],
-        what="entries of the new archive (the former current document's)",
+        "entries of the new archive (the former current document's)",
     )
 
 
-@pytest.mark.requirements("DS-ERR-002")
+@pytest.mark.requirements(ids.DS_ERR_002)
 # 000's example archive id names no page of a fresh feed.
 @pytest.mark.parametrize(
     "page_id", ["not-a-guid", str(uuid.UUID(int=0)), "e1697c26-23e2-4bc7-8f6c-494c6034d9e2"]
 )
 def test_invalid_page_id_is_refused(dropship: DropshipClient, expect: Expect, page_id: str) -> None:
-    reply = dropship.page(page_id)
-    message = reply.json().get("Message") if reply.media_type == "application/json" else None
-    expect.that(
-        "DS-ERR-002",
-        reply.status == 400 and message == "The request is invalid",
-        expected='400 with Message "The request is invalid"',
-        found=f"{reply.status} {reply.text[:200]!r}",
-    )
+    archive.page_id_refused(expect, dropship.page(page_id))
 
 
-@pytest.mark.requirements("DS-FEED-009", "DS-ARCH-001", "DS-ARCH-008", "DS-ARCH-011")
+@pytest.mark.requirements(ids.DS_FEED_009, ids.DS_ARCH_001, ids.DS_ARCH_008, ids.DS_ARCH_011)
 def test_current_document_at_49_50_and_51_entries(
     dropship: DropshipClient, feed_events: FeedEvents, target: Target, expect: Expect
 ) -> None:
@@ -302,51 +284,36 @@ def test_current_document_at_49_50_and_51_entries(
     51st rolls the 50 into an archive of exactly those 50 (002 §Step 2)."""
     wait = wait_seconds(target)
     count = len(_current(dropship).entries)
-    expect.that("DS-FEED-009", count <= PAGE, expected=f"at most {PAGE} entries", found=f"{count}")
+    archive.at_most_a_page(expect, count)
     # A full document rolls at the next event; what follows it starts a new document.
     feed_events.add(PAGE - 1 - count if count < PAGE else PAGE)
     at49 = eventually(lambda: _current(dropship), lambda d: len(d.entries) == PAGE - 1, wait)
     if len(at49.entries) != PAGE - 1:
-        pytest.skip(
+        raise SetupImpossible(
             f"not checked: after {feed_events.added} events the current document holds "
             f"{len(at49.entries)} entries, not {PAGE - 1} (pages archived at another size, or "
             "events from elsewhere arrived)"
         )
     feed_events.add(1)
     at50 = eventually(lambda: _current(dropship), lambda d: _ids(d) != _ids(at49), wait)
-    expect.that(
-        "DS-FEED-009",
-        len(at50.entries) <= PAGE,
-        expected=f"at most {PAGE} entries after the 50th",
-        found=f"{len(at50.entries)}",
-    )
-    expect.that(
-        "DS-ARCH-011",
-        len(at50.entries) == PAGE and at50.link("prev-archive") == at49.link("prev-archive"),
-        expected="the 50th entry joins the current document: no page archived at 49",
-        found=f"{len(at50.entries)} entries, prev-archive {at50.link('prev-archive')!r}",
-    )
+    archive.at_most_a_page(expect, len(at50.entries), " after the 50th")
+    archive.fiftieth_joins_the_page(expect, at49, at50)
     if len(at50.entries) != PAGE:
-        pytest.skip("DS-ARCH-008 not checked: the current document never held 50 entries")
+        raise SetupImpossible("DS-ARCH-008 not checked: the current document never held 50 entries")
     feed_events.add(1)
     at51 = eventually(lambda: _current(dropship), lambda d: _ids(d) != _ids(at50), wait)
-    expect.equal("DS-ARCH-008", len(at51.entries), 1, what="entries after the 51st event")
+    archive.paged_as_expected(expect, len(at51.entries), 1, "entries after the 51st event")
     previous = at51.link("prev-archive")
     if previous is None or not FeedScope.of(_notifications_url(dropship)).followable(previous):
-        pytest.skip(f"the new archive is not reachable here: prev-archive {previous!r}")
-    archive = atom.read_feed(
+        raise SetupImpossible(f"the new archive is not reachable here: prev-archive {previous!r}")
+    newest_archive = atom.read_feed(
         dropship.follow(urljoin(_notifications_url(dropship), previous)).content
     )
-    expect.that(
-        "DS-ARCH-001",
-        len(archive.entries) <= PAGE,
-        expected=f"the newest archive holds at most {PAGE} entries",
-        found=f"{len(archive.entries)}",
-    )
-    expect.equal(
-        "DS-ARCH-008",
-        [e.id for e in archive.entries],
+    archive.newest_archive_at_most_a_page(expect, newest_archive)
+    archive.paged_as_expected(
+        expect,
+        [e.id for e in newest_archive.entries],
         [e.id for e in at50.entries],
-        what="entries of the newest archive (the 50 of the former current document)",
+        "entries of the newest archive (the 50 of the former current document)",
     )
-    expect.equal("DS-ARCH-011", len(archive.entries), PAGE, what="entries of the newest archive")
+    archive.newest_archive_full(expect, newest_archive)

@@ -22,7 +22,6 @@ import itertools
 import json
 import uuid
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -38,15 +37,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from dropship_conformance.checks import linked
+from dropship_conformance.checks.linked import answer, json_object
 from dropship_conformance.client import Reply
-from dropship_conformance.feed import events
 from dropship_conformance.feed.rules import MAX_ENTRIES
 from dropship_conformance.harness import shapes
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import TestData
-from dropship_conformance.harness.updates import number, same_guid, status_name
 from dropship_conformance.model import Item, LinkedSystem
-from dropship_conformance.verdicts import Check, Expect, RequirementFailed, Verdict
+from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.linked
 
@@ -58,20 +57,7 @@ DEEP_EXAMPLES = 25
 # A sequence's own entries are the newest: two pages (current document, newest archive) hold
 # them, and reading further back on every step would cost most of the run.
 FEED_ENTRIES = 2 * MAX_ENTRIES
-REQUIREMENTS = (
-    "LINK-001",
-    "LINK-002",
-    "LINK-003",
-    "LINK-004",
-    "LINK-005",
-    "DS-EVT-006",
-    "DS-EVT-010",
-    "ORD-ITEM-001",
-    "ORD-ITEM-007",
-    "ORD-UPD-001",
-    "ORD-FULL-004",
-    "ORD-PROC-001",
-)
+REQUIREMENTS = linked.MACHINE_RULES
 CHANGEABLE = ("Created", "Pending")
 
 
@@ -88,31 +74,6 @@ def _model_item(shape: shapes.ItemShape) -> Item:
         shape.description,
         shape.price,
     )
-
-
-def _json(reply: Reply) -> dict[str, Any]:
-    try:
-        value = reply.json()
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _list(reply: Reply | None) -> list[dict[str, Any]]:
-    try:
-        value = reply.json() if reply is not None and reply.status == 200 else []
-    except ValueError:
-        return []
-    return [i for i in value if isinstance(i, dict)] if isinstance(value, list) else []
-
-
-def _answer(reply: Reply) -> str:
-    return f"{reply.status} {reply.text[:300]}"
-
-
-def _tracking_of(item: dict[str, Any]) -> str:
-    """The item's TrackingInformation as text: its key-value pairs have no documented keys."""
-    return json.dumps(item.get("TrackingInformation") or [])
 
 
 def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStateMachine]:
@@ -155,6 +116,9 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
             self.seen: dict[int, list[Any]] = {}
             LinkedMachine.steps = []
             LinkedMachine.generated["sequences"] += 1
+            self.read_back = linked.ReadBack(
+                self.expect, LinkedMachine.steps, self.model, LinkedMachine.linking
+            )
             self.failed_before = len(self.expect.failed)
 
         def entries(self, supplier: int) -> list[Any]:
@@ -169,15 +133,6 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
             """A SKU prefix no earlier draw of the run used: SKUs never meet across orders."""
             self.draws += 1
             return f"{self.tag}{self.draws}"
-
-        # ---- judging without stopping
-        def judge(self, requirement_id: str, holds: bool, *, expected: str, found: str) -> None:
-            """Record the verdict; a failure carries the sequence that led to it."""
-            if not holds:
-                found = f"{found}\n  request sequence (replayable):\n" + "\n".join(
-                    f"    {line}" for line in self.steps
-                )
-            self.expect.record(requirement_id, holds, expected=expected, found=found)
 
         def call(self, method: str, send: Any, *args: Any, **options: Any) -> Reply:
             """Send, and keep the request as a line a person can replay (never the token)."""
@@ -211,7 +166,7 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
             body = {**base, **({"Name": shape.name} if shape.name else {})}
             created = self.call("POST", orders.create_order, body)
             if created.status != 201:
-                note(f"not checked further: the order was not created ({_answer(created)})")
+                note(f"not checked further: the order was not created ({answer(created)})")
                 return
             order = created.json()
             order_id = order["Id"]
@@ -224,15 +179,7 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
         def add(self, order_id: str, items: tuple[shapes.ItemShape, ...]) -> None:
             for item in items:
                 added = self.call("POST", orders.add_item, order_id, item.body())
-                echoed = _json(added)
-                self.judge(
-                    "ORD-ITEM-001",
-                    added.status == 201
-                    and (echoed.get("SKU"), echoed.get("Quantity")) == (item.sku, item.quantity),
-                    expected=f"POST Items of {item.sku} to a Created or Pending order answers "
-                    f"201 with SKU {item.sku} and Quantity {item.quantity}",
-                    found=_answer(added),
-                )
+                self.read_back.judge(linked.item_added, added, item)
                 if added.status == 201:
                     self.model.add_item(order_id, _model_item(item))
             self.touched = order_id
@@ -256,15 +203,10 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
             if state is not None:
                 body["State"] = state
             reply = self.call("PUT", orders.update_order, order_id, body)
-            after = _json(orders.get_order(order_id)) if reply.status == 200 else {}
+            after = json_object(orders.get_order(order_id)) if reply.status == 200 else {}
             sent = {k: body[k] for k in ("Name", "State") if k in body}
-            self.judge(
-                "ORD-UPD-001",
-                reply.status == 200 and {k: after.get(k) for k in sent} == sent,
-                expected=f"PUT Order of a {self.model.orders[order_id].state} order answers "
-                f"200 and a later GET shows {sent}",
-                found=f"{_answer(reply)}; GET { ({k: after.get(k) for k in sent}) }",
-            )
+            state_before = self.model.orders[order_id].state
+            self.read_back.judge(linked.order_updated, reply, after, sent, state_before)
             if reply.status == 200:
                 self.model.update(order_id, state)
             self.touched = order_id
@@ -275,7 +217,7 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
             order_id = data.draw(st.sampled_from(self.open_orders()), label="order")
             listed = self.call("GET", orders.list_items, order_id)
             if listed.status != 200:
-                note(f"PUT OrderFull not tried: the items are unreadable ({_answer(listed)})")
+                note(f"PUT OrderFull not tried: the items are unreadable ({answer(listed)})")
                 return
             known = set(self.model.orders[order_id].items)
             new = data.draw(shapes.items(suppliers, self.fresh_tag(), max_size=2), label="items")
@@ -287,15 +229,8 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
             }
             reply = self.call("PUT", orders.update_order_full, order_id, body)
             after = orders.list_items(order_id) if reply.status == 200 else None
-            on_order = {str(i.get("SKU")) for i in _list(after)}
             sent = {str(i.get("SKU")) for i in body["Items"]}
-            self.judge(
-                "ORD-FULL-004",
-                reply.status == 200 and sent <= on_order,
-                expected=f"PUT OrderFull answers 200 and every sent item is on the order: "
-                f"{sorted(sent)}",
-                found=f"{_answer(reply)}; on the order {sorted(on_order)}",
-            )
+            self.read_back.judge(linked.every_sent_item_kept, reply, sent, after)
             if reply.status == 200:
                 self.model.full_update(order_id, [_model_item(i) for i in new])
             self.touched = order_id
@@ -307,13 +242,7 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
 
         def process_order(self, order_id: str) -> None:
             reply = self.call("POST", orders.process_order, order_id)
-            self.judge(
-                "ORD-PROC-001",
-                reply.status == 201 and same_guid(_json(reply).get("OrderId"), order_id),
-                expected=f"Process of a Created or Pending order answers 201 with OrderId "
-                f"{order_id}",
-                found=_answer(reply),
-            )
+            self.read_back.judge(linked.processed, reply, order_id)
             if reply.status == 201:
                 self.model.process(order_id)
             self.touched = order_id
@@ -352,44 +281,14 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
             if not 200 <= reply.status < 300:
                 # A refused update is judged by the update suites (the status flow of the
                 # dropship order is theirs); here it changes nothing.
-                note(f"{what} refused, the model unchanged: {_answer(reply)}")
+                note(f"{what} refused, the model unchanged: {answer(reply)}")
                 return
             lines = [(line.sku, line.status, line.tracking) for line in update.lines] or [
                 ("", update.status, ())
             ]
             self.model.status_update(order_id, supplier, lines)
             if not update.order_level:
-                self.judge_fed_lines(supplier, dropship_id, update)
-
-        def judge_fed_lines(
-            self, supplier: int, dropship_id: str, update: shapes.UpdateShape
-        ) -> None:
-            """DS-EVT-006: the newest order-status-updated carries every sent Sku and Status."""
-            fed = next(
-                (
-                    e
-                    for e in self.entries(supplier)
-                    if e.payload_kind == "order-status-updated"
-                    and same_guid(e.order_id, dropship_id)
-                ),
-                None,
-            )
-            value = _value(fed) if fed is not None else {}
-            infos = value.get("items") or value.get("item-information") or []
-            infos = infos if isinstance(infos, list) else [infos]
-            got = {
-                (i.get("sku"), status_name(i.get("status")), i.get("tracking-info"))
-                for i in infos
-                if isinstance(i, dict)
-            }
-            sent = {(line.sku, line.status, ",".join(line.tracking)) for line in update.lines}
-            self.judge(
-                "DS-EVT-006",
-                sent <= got,
-                expected="the fed order-status-updated has (sku, status, tracking-info) "
-                f"{sorted(sent)}",
-                found=f"{sorted(map(str, got))} in {fed.id if fed else 'no entry'}",
-            )
+                self.read_back.fed_lines(self.entries(supplier), dropship_id, update)
 
         # ---- reads, judged in full
         @rule()
@@ -414,138 +313,12 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
                 self.judge_feeds(self.touched)
 
         def judge_order(self, order_id: str) -> None:
-            reply = orders.list_items(order_id)
-            if reply.status != 200:
-                self.judge(
-                    "ORD-ITEM-007", False, expected="GET Items answers 200", found=_answer(reply)
-                )
-                return
-            items = [i for i in reply.json() if isinstance(i, dict)]
-            model = self.model.orders[order_id]
-            skus = Counter(str(i.get("SKU")) for i in items)
-            self.judge(
-                "ORD-ITEM-007",
-                skus == Counter(list(model.items)),
-                expected=f"the order's items, each once: {sorted(model.items)}",
-                found=f"{sorted(skus.elements())}",
-            )
-            by_sku = {str(i.get("SKU")): i for i in items}
-            for sku, item in model.items.items():
-                found = by_sku.get(sku)
-                if found is None:
-                    continue
-                if item.status_id is not None:
-                    self.judge(
-                        "LINK-004",
-                        str(found.get("ItemStatusId")) == str(item.status_id),
-                        expected=f"item {sku}: ItemStatusId {item.status_id} after the update",
-                        found=f"ItemStatusId {found.get('ItemStatusId')!r} "
-                        f"ItemStatus {found.get('ItemStatus')!r}",
-                    )
-                if item.tracking:
-                    text = _tracking_of(found)
-                    missing = [t for t in item.tracking if t not in text]
-                    self.judge(
-                        "LINK-005",
-                        not missing,
-                        expected=f"item {sku}: TrackingInformation holds {item.tracking}",
-                        found=f"{text[:300]} (missing {missing})",
-                    )
+            self.read_back.items(order_id, orders.list_items(order_id))
 
         def judge_feeds(self, order_id: str) -> None:
-            model = self.model.orders[order_id]
-            printable = self.printable[order_id]
             for supplier in suppliers:
-                created = [
-                    (e, _value(e))
-                    for e in self.entries(supplier)
-                    if e.payload_kind == "order-created"
-                ]
-                mine = [
-                    (e, v)
-                    for e, v in created
-                    if str((v.get("seller") or {}).get("printable-id")) == printable
-                    and str((v.get("seller") or {}).get("company-id")) == str(model.company)
-                ]
-                expected = self.model.events(supplier, order_id, "order-created")
-                if not expected and supplier not in LinkedMachine.linking:
-                    # No entry where none is due proves nothing from a target that has not
-                    # yet shown any order of ours to this supplier.
-                    continue
-                rule_id = "LINK-001" if expected else "LINK-003"
-                self.judge(
-                    rule_id,
-                    len(mine) == expected,
-                    expected=f"{expected} order-created for order {printable} in the feed of "
-                    f"supplier {supplier} (its DropShip items "
-                    f"{[i.sku for i in model.of(supplier)]}, state {model.state})",
-                    found=f"{len(mine)}: {[e.id for e, _ in mine]}",
-                )
-                if len(mine) != 1 or not expected:
-                    continue
-                entry, value = mine[0]
-                LinkedMachine.linking.add(supplier)
-                if model.dropship.get(supplier) is None:
-                    model.dropship[supplier] = entry.order_id or value.get("order-id")
-                self.judge_created_items(supplier, model.of(supplier), value)
-                self.judge_update_count(supplier, order_id)
-
-        def judge_created_items(
-            self, supplier: int, own: list[Item], value: dict[str, Any]
-        ) -> None:
-            fed = value.get("items") or []
-            fed = [i for i in (fed if isinstance(fed, list) else [fed]) if isinstance(i, dict)]
-            fed_skus = Counter(str(i.get("sku")) for i in fed)
-            own_skus = {i.sku for i in own}
-            foreign = sorted(set(fed_skus) - own_skus)
-            self.judge(
-                "LINK-003",
-                not foreign,
-                expected=f"the order-created of supplier {supplier} holds only its own items "
-                f"{sorted(own_skus)}",
-                found=f"also {foreign}",
-            )
-            problems = []
-            by_sku = {str(i.get("sku")): i for i in fed}
-            for item in own:
-                got = by_sku.get(item.sku)
-                if got is None or fed_skus[item.sku] != 1:
-                    problems.append(f"{item.sku}: fed {fed_skus[item.sku]} times")
-                    continue
-                if number(got.get("quantity")) != Decimal(item.quantity):
-                    problems.append(
-                        f"{item.sku}: quantity {got.get('quantity')!r}, ordered {item.quantity}"
-                    )
-                if item.price is not None and number(got.get("selling-price")) != item.price:
-                    problems.append(
-                        f"{item.sku}: selling-price {got.get('selling-price')!r}, "
-                        f"ordered {item.price}"
-                    )
-                if item.description is not None and got.get("description") != item.description:
-                    problems.append(f"{item.sku}: description {got.get('description')!r}")
-            self.judge(
-                "LINK-002",
-                not problems,
-                expected=f"one order-item per DropShip item of supplier {supplier}, as ordered",
-                found="; ".join(problems),
-            )
-
-        def judge_update_count(self, supplier: int, order_id: str) -> None:
-            dropship_id = self.model.orders[order_id].dropship.get(supplier)
-            expected = self.model.events(supplier, order_id, "order-status-updated")
-            if dropship_id is None or not expected:
-                return
-            fed = [
-                e
-                for e in self.entries(supplier)
-                if e.payload_kind == "order-status-updated" and same_guid(e.order_id, dropship_id)
-            ]
-            self.judge(
-                "DS-EVT-010",
-                len(fed) == expected,
-                expected=f"one order-status-updated per accepted update: {expected}",
-                found=f"{len(fed)}",
-            )
+                entries = self.entries(supplier)
+                self.read_back.feed(order_id, self.printable[order_id], supplier, entries)
 
         def teardown(self) -> None:
             deep = getattr(config, "depth", "quick") == "deep"
@@ -554,11 +327,6 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
                 raise Shrunk(self.expect.failed[-1].message)
 
     return LinkedMachine
-
-
-def _value(entry: Any) -> dict[str, Any]:
-    value = events.to_value(entry.payload)
-    return value if isinstance(value, dict) else {}
 
 
 def machine_settings(target: Target) -> settings:
@@ -580,21 +348,7 @@ def _carry(machine: Any, expect: Expect, name: str) -> None:
     made = machine.generated
     summary = ", ".join(f"{made[k]} {k}" for k in ("sequences", "orders", "requests"))
     print(f"{name}: generated {summary}")
-    checks = machine.expect.checks
-    passed = Counter(c.requirement_id for c in checks if c.verdict is Verdict.PASSED)
-    for requirement_id, count in sorted(passed.items()):
-        expect.checks.append(
-            Check(requirement_id, Verdict.PASSED, f"{requirement_id}: held in {count} checks")
-        )
-    distinct = {c.message: c for c in checks if c.verdict is not Verdict.PASSED}
-    expect.checks.extend(distinct.values())
-    failed = [c for c in distinct.values() if c.verdict is Verdict.FAILED]
-    if failed:
-        ids = ", ".join(sorted({c.requirement_id for c in failed}))
-        raise RequirementFailed(
-            failed[0].requirement_id,
-            f"[{ids}] {len(failed)} failed checks; the first:\n{failed[0].message}",
-        )
+    linked.carry(machine.expect, expect)
 
 
 def _seed(target: Target) -> int:

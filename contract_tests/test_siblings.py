@@ -21,21 +21,18 @@ from typing import Any
 import pytest
 
 from dropship_conformance import openapi
+from dropship_conformance.checks import siblings as judged
+from dropship_conformance.checks.primitives import describe, same_guid, status_names
+from dropship_conformance.checks.siblings import Verdicts
 from dropship_conformance.client import DropshipClient, OrdersClient, Reply, SandboxControl
+from dropship_conformance.errors import SetupImpossible
 from dropship_conformance.feed import atom
 from dropship_conformance.harness import options, siblings
 from dropship_conformance.harness.siblings import Cell
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import TestData
-from dropship_conformance.harness.updates import (
-    STATUS_NAMES,
-    describe,
-    eventually,
-    recent_entries,
-    same_guid,
-    wait_seconds,
-)
-from dropship_conformance.verdicts import Expect, RequirementFailed
+from dropship_conformance.harness.updates import eventually, recent_entries, wait_seconds
+from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.siblings
 
@@ -50,17 +47,6 @@ SUBSETS: dict[str, Callable[[Cell], bool]] = {
     ),
     "test_dropship_cell": lambda c: c.operation in DROPSHIP_OPERATIONS,
 }
-# How a new order reaches each state: a State by update, Process, or the sandbox's force.
-STEPS: dict[str, tuple[str, ...]] = {
-    siblings.CREATED: (),
-    siblings.PENDING: ("Pending",),
-    siblings.PROCESSED: ("Process",),
-    siblings.CANCELLED: ("Pending", "Cancelled"),
-    siblings.COMPLETED: ("force:Completed",),
-    siblings.EXPIRED: (),
-}
-# Values of an order that only a server showing it would answer (its Id is in the URI).
-SHOWN_FIELDS = ("Name", "PrintableId", "CreatedDateUtc")
 
 
 def _tag() -> str:
@@ -83,18 +69,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def params(cells: list[Cell]) -> list[Any]:
     return [
-        pytest.param(
-            cell,
-            id=cell.id,
-            marks=pytest.mark.requirements(
-                *cell.rules,
-                *(
-                    [siblings.EFFECT_RULES[cell.operation]]
-                    if cell.accepted and cell.operation in siblings.EFFECT_RULES
-                    else []
-                ),
-            ),
-        )
+        pytest.param(cell, id=cell.id, marks=pytest.mark.requirements(*cell.decides))
         for cell in cells
     ]
 
@@ -122,7 +97,7 @@ class Companies:
         if tenant != siblings.OTHER_ORDER:
             return self.own
         if self.other is None:
-            pytest.skip(
+            raise SetupImpossible(
                 f"not checked: no token of company {self.other_id} is known to build its order "
                 "(give --other-token or DROPSHIP_CONFORMANCE_OTHER_TOKEN)"
             )
@@ -169,20 +144,22 @@ def build(
     extra = {"OrderExpiryHours": 0} if state == siblings.EXPIRED else {}
     reply = orders.create_order(_order_body(company, _tag(), **extra), **company.options)
     if reply.status != 201:
-        pytest.skip(f"not checked: cannot create a {state} order: {describe(reply)}")
+        raise SetupImpossible(f"not checked: cannot create a {state} order: {describe(reply)}")
     order = reply.json()
-    for step in STEPS[state]:
+    for step in siblings.STEPS[state]:
         if step == "Process":
             moved = orders.process_order(order["Id"], **company.options)
         elif step.startswith("force:"):
             if control is None:
-                pytest.skip(f"not checked: no API reaches {state}; only the sandbox's control API")
+                raise SetupImpossible(
+                    f"not checked: no API reaches {state}; only the sandbox's control API"
+                )
             moved = control.force_state(company.company_id, order["Id"], state)
         else:
             body = {"Id": order["Id"], **_order_body(company, order["Name"]), "State": step}
             moved = orders.update_order(order["Id"], body, **company.options)
         if not 200 <= moved.status < 300:
-            pytest.skip(
+            raise SetupImpossible(
                 f"not checked: cannot bring an order to {state} ({step}): {describe(moved)}"
             )
     return order
@@ -196,12 +173,10 @@ def snapshot(orders: OrdersClient, order_id: str, company: Company) -> tuple[Any
     )
     for reply in read:
         if reply.status != 200:
-            pytest.skip(f"not checked: the owner cannot read the order back: {describe(reply)}")
+            raise SetupImpossible(
+                f"not checked: the owner cannot read the order back: {describe(reply)}"
+            )
     return read[0].json(), read[1].json()
-
-
-# The State a read-back shows for each state of the matrix.
-SHOWN_STATE = {**{state: state for state in siblings.STATES}, siblings.EXPIRED: "Created"}
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +200,7 @@ def order_for(
     order = stock.get(key) if shared else None
     if order is not None:
         before = snapshot(orders, order["Id"], owner)
-        if before[0].get("State") == SHOWN_STATE[cell.state]:
+        if before[0].get("State") == siblings.SHOWN_STATE[cell.state]:
             return order, before
     order = build(orders, control, owner, cell.state)
     if shared:
@@ -259,107 +234,6 @@ def valid_body(operation_id: str, company: Company, order_id: str, tag: str) -> 
     }.get(operation_id)
 
 
-def _statuses(statuses: tuple[int, ...]) -> str:
-    return {siblings.SUCCESS: "a 2xx", siblings.CLIENT_ERROR: "a 4xx"}.get(
-        statuses, " or ".join(map(str, statuses))
-    )
-
-
-class Verdicts:
-    """Every rule of a cell gets its verdict before a failed MUST ends the test."""
-
-    def __init__(self, expect: Expect) -> None:
-        self.expect = expect
-        self.failures: list[RequirementFailed] = []
-
-    def that(self, rule: str, holds: bool, *, expected: str, found: str) -> None:
-        try:
-            self.expect.that(rule, holds, expected=expected, found=found)
-        except RequirementFailed as failure:
-            self.failures.append(failure)
-
-    def none_of(self, rule: str, problems: list[str], *, expected: str) -> None:
-        self.that(rule, not problems, expected=expected, found="; ".join(problems) or "-")
-
-    def status(self, cell: Cell, reply: Reply) -> None:
-        for row in cell.rows:
-            if cell.accepted and reply.status in row.statuses:
-                # A 2xx alone is no evidence (a stateless mock answers one too): an accepted
-                # cell passes on its read-back, not on its status.
-                continue
-            self.that(
-                row.rule,
-                reply.status in row.statuses,
-                expected=f"{cell.operation} by {cell.tenant} on a {cell.state} order answers "
-                f"{_statuses(row.statuses)}",
-                found=describe(reply),
-            )
-
-    def done(self) -> None:
-        if self.failures:
-            ids = ", ".join(f.requirement_id for f in self.failures)
-            raise RequirementFailed(self.failures[0].requirement_id, f"[{ids}] {self.failures[0]}")
-
-
-def _took_effect(operation: str, tag: str, after: tuple[Any, Any]) -> list[str]:
-    order, items = after
-    found = {
-        "updateOrder": order.get("Name") == tag,
-        "updateOrderFull": order.get("Name") == tag,
-        "addItem": any(isinstance(i, dict) and i.get("SKU") == tag for i in items),
-        "processOrder": order.get("State") == "Processed",
-    }[operation]
-    return (
-        []
-        if found
-        else [
-            f"read back: Name {order.get('Name')!r}, State {order.get('State')!r}, "
-            f"{len(items)} item(s)"
-        ]
-    )
-
-
-def _not_the_order(operation: str, reply: Reply, order_id: str) -> list[str]:
-    """What an accepted read shows that is not the order asked for (or its items)."""
-    try:
-        body = reply.json()
-    except ValueError as error:
-        return [f"not JSON: {error}"]
-    if operation == "listItems":
-        if not isinstance(body, list):
-            return [f"not an array: {describe(reply)}"]
-        return [
-            f"item {i.get('Id')} of order {i.get('OrderId')}"
-            for i in body
-            if not isinstance(i, dict) or not same_guid(i.get("OrderId"), order_id)
-        ]
-    found = body.get("Id") if isinstance(body, dict) else None
-    return [] if same_guid(found, order_id) else [f"the answer is order {found!r}"]
-
-
-def _changes(before: tuple[Any, Any], after: tuple[Any, Any]) -> list[str]:
-    order_before, items_before = before
-    order_after, items_after = after
-    changed = [
-        f"{name} {order_before.get(name)!r} became {order_after.get(name)!r}"
-        for name in sorted(set(order_before) | set(order_after))
-        if order_before.get(name) != order_after.get(name)
-    ]
-    if items_before != items_after:
-        changed.append(
-            f"items {len(items_before)} became {len(items_after)}: {items_after!r}"[:300]
-        )
-    return changed
-
-
-def _shown(reply: Reply, order: dict[str, Any]) -> list[str]:
-    return [
-        f"{name} {order[name]!r} of that order in the answer"
-        for name in SHOWN_FIELDS
-        if isinstance(order.get(name), str) and len(order[name]) > 3 and order[name] in reply.text
-    ]
-
-
 # ---------------------------------------------------------------- Orders API cells
 
 
@@ -383,28 +257,14 @@ def test_order_cell(
     verdicts.status(cell, reply)
     after = snapshot(orders, order["Id"], owner)
     if cell.accepted and cell.operation in siblings.ORDER_READS and 200 <= reply.status < 300:
-        for rule in cell.rules:
-            verdicts.none_of(
-                rule,
-                _not_the_order(cell.operation, reply, order["Id"]),
-                expected=f"{cell.operation} answers order {order['Id']}",
-            )
+        verdicts.on_each(cell.rules, judged.answers_the_order, cell.operation, reply, order["Id"])
     if cell.accepted and cell.operation in siblings.EFFECT_RULES:
         if 200 <= reply.status < 300:
-            verdicts.none_of(
-                siblings.EFFECT_RULES[cell.operation],
-                _took_effect(cell.operation, tag, after),
-                expected=f"the accepted {cell.operation} shows in a read-back",
-            )
+            verdicts.effect(cell, judged.took_effect, cell.operation, tag, after)
     else:
-        for row in cell.rows:
-            verdicts.none_of(
-                row.rule,
-                _changes(before, after),
-                expected=f"{cell.operation} by {cell.tenant} changed nothing (read back)",
-            )
+        verdicts.on_each(cell.rules, judged.changed_nothing, cell, before, after)
     if cell.tenant == siblings.OTHER_ORDER:
-        verdicts.none_of("AUTH-004", _shown(reply, order), expected="none of its data shown")
+        verdicts.judge(judged.shows_none_of_its_data, reply, order)
     verdicts.done()
 
 
@@ -422,33 +282,18 @@ def test_order_cell_without_state(
     verdicts.status(cell, reply)
     if cell.tenant == siblings.UNKNOWN:
         again = orders.get_order(order_id)
-        for rule in cell.rules:
-            verdicts.that(
-                rule,
-                again.status == 404,
-                expected=f"order {order_id} still unknown after {cell.operation}",
-                found=f"GET Order: {describe(again)}",
-            )
+        verdicts.on_each(cell.rules, judged.still_unknown, cell.operation, order_id, again)
     elif cell.operation in ("createOrder", "createOrderFull"):
         listed = orders.list_orders()
         if listed.status != 200:
-            pytest.skip(f"not checked: cannot list the orders to read back: {describe(listed)}")
+            raise SetupImpossible(
+                f"not checked: cannot list the orders to read back: {describe(listed)}"
+            )
         named = [o.get("Id") for o in listed.json() if o.get("Name") == tag]
-        if cell.accepted:
-            if 200 <= reply.status < 300:
-                verdicts.that(
-                    siblings.EFFECT_RULES[cell.operation],
-                    bool(named),
-                    expected=f"the created order (Name {tag}) listed",
-                    found=f"{len(listed.json())} orders, none named {tag}",
-                )
-        else:
-            for rule in cell.rules:
-                verdicts.none_of(
-                    rule,
-                    [f"order {i} was created" for i in named],
-                    expected=f"the refused {cell.operation} created nothing",
-                )
+        if not cell.accepted:
+            verdicts.on_each(cell.rules, judged.created_nothing, cell.operation, named)
+        elif 200 <= reply.status < 300:
+            verdicts.effect(cell, judged.created_and_listed, tag, named, len(listed.json()))
     verdicts.done()
 
 
@@ -459,12 +304,12 @@ def test_order_cell_without_state(
 def ordered(testdata: TestData, dropship: DropshipClient) -> Callable[[str], Any]:
     """The status value this target takes, by name (000) or by id (001): DEV-STATUS-NAME-OR-ID."""
     order = testdata.new_order()
-    by_id = {name: number for number, name in STATUS_NAMES.items()}
+    by_id = {name: number for number, name in status_names().items()}
     for edition in (lambda name: name, lambda name: by_id[name]):
         body = {"Id": order.order_id, "Status": edition("Ordered")}
         if 200 <= dropship.order_status_update(order.order_id, body).status < 300:
             return edition
-    pytest.skip("not checked: OrderStatusUpdate Ordered is refused by name and by id")
+    raise SetupImpossible("not checked: OrderStatusUpdate Ordered is refused by name and by id")
 
 
 def _update_body(operation: str, order_id: str, sku: str, status: Callable[[str], Any]) -> Any:
@@ -495,10 +340,14 @@ def _page_id(dropship: DropshipClient) -> str:
         try:
             self_link = atom.read_feed(reply.content).link("self") or ""
         except ValueError as error:
-            pytest.skip(f"not checked: the current feed document is not readable Atom: {error}")
+            raise SetupImpossible(
+                f"not checked: the current feed document is not readable Atom: {error}"
+            ) from error
         match = re.search(r"/Pages\(([^)]*)\)", self_link)
     if match is None:
-        pytest.skip(f"not checked: the current feed document names no page: {describe(reply)}")
+        raise SetupImpossible(
+            f"not checked: the current feed document names no page: {describe(reply)}"
+        )
     return match.group(1)
 
 
@@ -533,25 +382,14 @@ def test_dropship_cell(
     )
     reply = put(order_id, body, **uri)
     verdicts.status(cell, reply)
-    if cell.accepted:
-        if 200 <= reply.status < 300:
-            after = eventually(
-                lambda: _fed(dropship, order_id, **feed),
-                lambda fed: bool(fed - before),
-                wait_seconds(target),
-            )
-            verdicts.that(
-                siblings.EFFECT_RULES[cell.operation],
-                bool(after - before),
-                expected=f"the accepted {cell.operation} fed as an order-status-updated",
-                found="no new order-status-updated for the order",
-            )
-    else:
-        after = _fed(dropship, order_id, **feed)
-        for rule in cell.rules:
-            verdicts.none_of(
-                rule,
-                [f"entry {e} fed for order {order_id}" for e in sorted(after - before)],
-                expected=f"the refused {cell.operation} recorded nothing",
-            )
+    if not cell.accepted:
+        new = _fed(dropship, order_id, **feed) - before
+        verdicts.on_each(cell.rules, judged.recorded_nothing, cell.operation, order_id, new)
+    elif 200 <= reply.status < 300:
+        after = eventually(
+            lambda: _fed(dropship, order_id, **feed),
+            lambda fed: bool(fed - before),
+            wait_seconds(target),
+        )
+        verdicts.effect(cell, judged.fed, cell.operation, after - before)
     verdicts.done()

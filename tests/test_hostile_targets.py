@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dropship_conformance.harness import interruption, plugin, report
+from dropship_conformance.harness import interruption, page, report, runstate
 
 from .hostile_server import (
     BEHAVIOURS,
@@ -255,18 +255,18 @@ def test_a_bound_hit_marks_both_reports_incomplete(tmp_path: Path) -> None:
     """A check that stops at a bound (the archive walk's) leaves the run going, but both
     reports say what was not seen, with any interruption that followed."""
     config = SimpleNamespace(stash=pytest.Stash())
-    config.stash[plugin.MATRIX] = report.Matrix()
-    plugin.mark_incomplete(config, "the walk stopped at its time bound")
-    plugin.mark_incomplete(config, "interrupted by SIGTERM")
+    config.stash[runstate.MATRIX] = report.Matrix()
+    runstate.mark_incomplete(config, "the walk stopped at its time bound")
+    runstate.mark_incomplete(config, "interrupted by SIGTERM")
     reason = "the walk stopped at its time bound; interrupted by SIGTERM"
     prefix: list[str] = []
-    plugin.pytest_html_results_summary(prefix, [], [], SimpleNamespace(config=config))
+    page.pytest_html_results_summary(prefix, [], [], SimpleNamespace(config=config))
     assert any(f"incomplete: {reason}" in line for line in prefix)
     junit = tmp_path / "junit.xml"
     junit.write_text(
         '<testsuites><testsuite name="s"><testcase name="t"/></testsuite></testsuites>'
     )
-    interruption.mark_junit(junit, config.stash[plugin.INCOMPLETE])
+    interruption.mark_junit(junit, config.stash[runstate.INCOMPLETE])
     suite = ElementTree.parse(junit).getroot().find("testsuite")
     assert suite is not None and suite[0].tag == "properties", "xunit2 wants properties first"
     assert suite[0][0].attrib == {"name": "incomplete", "value": reason}

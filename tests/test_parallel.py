@@ -20,7 +20,7 @@ import pytest
 from _pytest.reports import TestReport
 
 from dropship_conformance.client import TargetError
-from dropship_conformance.harness import feedlock, plugin, report
+from dropship_conformance.harness import feedlock, hooks, report, runstate
 from dropship_conformance.harness.feedlock import FeedLock
 from dropship_conformance.sandbox.server import serve_in_thread
 from dropship_conformance.verdicts import Verdict
@@ -82,12 +82,12 @@ def test_decisions_travel_in_the_report_to_the_controllers_matrix() -> None:
     """What a worker sends (xdist serializes with execnet) rebuilds the matrix on arrival."""
     wire = execnet.loads(execnet.dumps(_report_with_decisions()._to_json()))
     arrived = TestReport._from_json(wire)
-    config = SimpleNamespace(stash={plugin.MATRIX: report.Matrix()})
-    plugin._Decisions(config).pytest_runtest_logreport(arrived)  # type: ignore[arg-type]
-    matrix = config.stash[plugin.MATRIX]
+    config = SimpleNamespace(stash={runstate.MATRIX: report.Matrix()})
+    hooks.Decisions(config).pytest_runtest_logreport(arrived)  # type: ignore[arg-type]
+    matrix = config.stash[runstate.MATRIX]
     assert matrix.verdict("DS-FEED-001") is Verdict.PASSED
     assert matrix.decisions["DS-FEED-001"][0].nodeid == "t.py::test_a"
-    assert config.stash[plugin.INCOMPLETE] == "archive walk: the page bound"
+    assert config.stash[runstate.INCOMPLETE] == "archive walk: the page bound"
 
 
 def test_decisions_that_are_no_plain_data_would_not_travel() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from dropship_conformance.errors import SetupImpossible
 from dropship_conformance.faults.proxy import FaultInjector, HttpRequest, HttpResponse, Rewrite
 from dropship_conformance.harness import options
 from dropship_conformance.harness.target import open_target
@@ -93,7 +94,7 @@ def _timed(call: Any) -> tuple[Any, float]:
     started = time.monotonic()
     try:
         return call(), time.monotonic() - started
-    except pytest.skip.Exception as skipped:
+    except SetupImpossible as skipped:
         return skipped, time.monotonic() - started
 
 
@@ -116,7 +117,7 @@ def test_updates_never_shown_cost_the_wait_once(monkeypatch: pytest.MonkeyPatch)
     assert value == {"ItemStatusId": "still 1"} and spent < AT_ONCE
     _in_test(monkeypatch, "contract_tests/test_b.py::test_later")
     skipped, spent = _timed(lambda: data.await_link(never_shown, problems, WAIT))
-    assert isinstance(skipped, pytest.skip.Exception) and spent < AT_ONCE
+    assert isinstance(skipped, SetupImpossible) and spent < AT_ONCE
     assert str(skipped) == (
         "not checked: the target did not show the supplier's updates on the Orders API items "
         f"(LINK-004, LINK-005) within {WAIT:g} s "
@@ -124,10 +125,10 @@ def test_updates_never_shown_cost_the_wait_once(monkeypatch: pytest.MonkeyPatch)
     )
     # Tracking numbers travel the same way back: no second wait for them.
     skipped, spent = _timed(lambda: data.await_link(lambda: 0, lambda _: {"LINK-005": []}, WAIT))
-    assert isinstance(skipped, pytest.skip.Exception) and spent < AT_ONCE
+    assert isinstance(skipped, SetupImpossible) and spent < AT_ONCE
     # The other link, Process to the feed, is still waited for.
     skipped, spent = _timed(lambda: data.find_created(lambda _: True, wait=WAIT))
-    assert isinstance(skipped, pytest.skip.Exception) and spent >= WAIT
+    assert isinstance(skipped, SetupImpossible) and spent >= WAIT
     assert "decided once" not in str(skipped)
 
 
@@ -142,18 +143,18 @@ def test_orders_never_fed_cost_the_wait_once(monkeypatch: pytest.MonkeyPatch) ->
     data = TestData(_stub_target())
     _in_test(monkeypatch, "contract_tests/test_a.py::test_first")
     first, spent = _timed(lambda: data.find_created(lambda _: True, wait=WAIT))
-    assert isinstance(first, pytest.skip.Exception) and spent >= WAIT
+    assert isinstance(first, SetupImpossible) and spent >= WAIT
     assert "no matching order-created entry" in str(first)
     _in_test(monkeypatch, "contract_tests/test_b.py::test_later")
     later, spent = _timed(lambda: data.find_created(lambda _: True, wait=WAIT))
-    assert isinstance(later, pytest.skip.Exception) and spent < AT_ONCE
+    assert isinstance(later, SetupImpossible) and spent < AT_ONCE
     assert "decided once by test contract_tests/test_a.py::test_first" in str(later)
     assert "order-created in the supplier's feed" in str(later)
 
 
 def test_other_suppliers_feed_needs_the_other_token() -> None:
     skipped, _ = _timed(lambda: TestData(_stub_target()).feed_options(True))
-    assert isinstance(skipped, pytest.skip.Exception)
+    assert isinstance(skipped, SetupImpossible)
     assert "--other-token" in str(skipped) and "DROPSHIP_CONFORMANCE_OTHER_TOKEN" in str(skipped)
     given = TestData(_stub_target("theirs")).feed_options(True)
     assert given == {"supplier_id": 14107, "token": "theirs"}

@@ -18,7 +18,7 @@ import pytest
 from dropship_conformance.client import Exchange
 from dropship_conformance.faults.catalogue import FAULTS
 from dropship_conformance.faults.kill import faulty_sandbox
-from dropship_conformance.harness import plugin, report, run
+from dropship_conformance.harness import page, report, run
 from dropship_conformance.harness.report import Decision, Matrix, RecordedTest, RunInfo
 from dropship_conformance.verdicts import Verdict
 
@@ -244,7 +244,7 @@ def phase(when: str, outcome: str, **extra: object) -> pytest.TestReport:
 
 def test_a_tests_record_is_rebuilt_from_its_phase_reports_as_xdist_hands_them_over() -> None:
     sent = asdict(exchange())
-    failed = plugin._test_record(
+    failed = page.recorded_test(
         [
             phase("setup", "passed", suites=["feed"], exchanges=[sent]),
             phase("call", "failed"),
@@ -252,7 +252,7 @@ def test_a_tests_record_is_rebuilt_from_its_phase_reports_as_xdist_hands_them_ov
         ]
     )
     assert (failed.outcome, failed.suites, failed.exchanges) == ("failed", ("feed",), (exchange(),))
-    skipped = plugin._test_record([phase("setup", "skipped"), phase("teardown", "passed")])
+    skipped = page.recorded_test([phase("setup", "skipped"), phase("teardown", "passed")])
     assert (skipped.outcome, skipped.detail) == ("skipped", "Skipped: no order")
 
 

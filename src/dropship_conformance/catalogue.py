@@ -92,7 +92,8 @@ class Requirement:
 @cache
 def _document() -> dict[str, Any]:
     with spec_path("requirements.yaml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        parsed: dict[str, Any] = yaml.safe_load(handle)
+    return parsed
 
 
 @cache

@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 from . import __version__, validate
 from .clientcheck import command as verify_client
+from .errors import ConformanceError
 from .harness import results, run
 
 PROG = "dropship-conformance"
 DEFAULT_DB = "dropship-sandbox.sqlite3"
 
 
-class CommandError(Exception):
+class CommandError(ConformanceError):
     """A reason a command cannot run; printed as one line, exit code 2."""
 
 
@@ -31,7 +32,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     from .sandbox.control import CONTROL_BASE, DROPSHIP_BASE, ORDERS_BASE, info_document
     from .sandbox.profile import profile_named
     from .sandbox.server import PortInUse, is_loopback, serve_forever
-    from .sandbox.store import StoreUnavailable, display_location
+    from .sandbox.store import Store, StoreUnavailable, display_location
     from .sandbox.tenants import ADMIN_BASE
 
     if args.list_bugs:
@@ -55,8 +56,8 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         else "off; --control serves it"
     )
 
-    def banner(base_url: str, store: object) -> None:
-        info = info_document(store, base_url)  # type: ignore[arg-type]
+    def banner(base_url: str, store: Store) -> None:
+        info = info_document(store, base_url)
         if not loopback:
             print(
                 f"warning: the sandbox listens on {args.host}, beyond loopback: anyone who can "

@@ -1,8 +1,12 @@
 """The errors the product raises on purpose, in one hierarchy (as httpx keeps its own).
 
-Catching :class:`ConformanceError` catches every one of them; :class:`SetupImpossible` is the
-one the pytest plugin turns into "not checked" with its reason, in one place, so a suite never
-decides by itself how a missing precondition is reported.
+Catching :class:`ConformanceError` catches every one of them (the target's TargetError, the
+options' OptionError, the feed's NotAnAtomFeed and UnsafeOrInvalidXML, the sandbox's ApiError,
+StoreUnavailable and PortInUse, ...); they keep the other bases callers rely on, such as
+ValueError, and RequirementFailed stays an AssertionError so that pytest reports a failure.
+:class:`SetupImpossible` is the one the pytest plugin turns into "not checked" with its reason,
+in one place (harness/preconditions.py), so a suite never decides by itself how a missing
+precondition is reported.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ from functools import cache
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+
+# jsonschema ships no type stubs (types-jsonschema is not installed): its names are Any
+from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -42,7 +44,8 @@ class Operation:
 
     @property
     def spec(self) -> dict[str, Any]:
-        return document(self.api)["paths"][self.path][self.method.lower()]
+        operation: dict[str, Any] = document(self.api)["paths"][self.path][self.method.lower()]
+        return operation
 
 
 def _escape(token: str) -> str:
@@ -57,7 +60,8 @@ def _uri(api: str) -> str:
 def document(api: str) -> dict[str, Any]:
     """The parsed OpenAPI document of ``api`` ("dropship" or "orders")."""
     with spec_path(API_DOCUMENTS[api]).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        parsed: dict[str, Any] = yaml.safe_load(handle)
+    return parsed
 
 
 @cache

@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass, field
 
 from dropship_conformance.catalogue import classes, requirement
+from dropship_conformance.errors import ConformanceError
 
 
 class Verdict(enum.StrEnum):
@@ -45,7 +46,7 @@ def combine(verdicts: list[Verdict]) -> Verdict:
     return min(verdicts, key=SEVERITY.index, default=Verdict.NOT_CHECKED)
 
 
-class RequirementFailed(AssertionError):
+class RequirementFailed(AssertionError, ConformanceError):
     """A MUST requirement does not hold; the message names it."""
 
     def __init__(self, requirement_id: str, message: str) -> None:
@@ -113,6 +114,8 @@ class Expect:
                 self.that(requirement_id, holds, expected=expected, found=found)
             except RequirementFailed as failure:
                 failures.append(failure)
+        if len(failures) == 1:
+            raise failures[0]
         if failures:
             ids = ", ".join(f.requirement_id for f in failures)
             raise RequirementFailed(failures[0].requirement_id, f"[{ids}] " + str(failures[0]))
@@ -132,10 +135,6 @@ class Expect:
         return self.that(
             requirement_id, not problems, expected=expected, found="; ".join(problems) or "-"
         )
-
-    @property
-    def warnings(self) -> list[Check]:
-        return [c for c in self.checks if c.verdict is Verdict.WARNED]
 
     def verdicts(self) -> dict[str, Verdict]:
         """The verdict of each requirement this test judged."""

@@ -7,9 +7,10 @@ situation up and call the registered check with the :class:`~dropship_conformanc
 of the test; the level (MUST fails, SHOULD warns), the conformance class and the rule's text come
 from the catalogue, never from the check or the suite.
 
-Checks of whole documents (feed/rules.py) and of the archive walk (feed/walk.py) yield
-violations rather than one observation; they register here too, through :func:`register`, so
-:func:`registered_ids` is every requirement the harness can judge.
+Checks of whole feed documents (checks/feed.py, checks/archive.py, listed by role in
+feed/rules.py) and of the archive walk (feed/walk.py) yield violations rather than one
+observation; they register here too, through :func:`register`, so :func:`registered_ids` is
+every requirement the harness can judge.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ class Observation:
     holds: bool
     expected: str
     found: str = "-"
+
+
+def none_of(problems: list[str], expected: str) -> Observation:
+    """An observation that holds when there is no problem; every problem is shown."""
+    return Observation(not problems, expected, "; ".join(problems) or "-")
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,14 @@ class Check(Generic[P]):
         return expect.all_hold(
             self.requirement_ids, seen.holds, expected=seen.expected, found=seen.found
         )
+
+    def under(self, *requirement_ids: str) -> Check[P]:
+        """This check judging only ``requirement_ids`` (a table row's rule), which must be
+        among those it is registered under, so the registry still names every check of an id."""
+        unknown = set(requirement_ids) - set(self.requirement_ids)
+        if unknown:
+            raise KeyError(f"{self.judge.__qualname__} is not registered under {sorted(unknown)}")
+        return Check(requirement_ids, self.judge)
 
     def record(self, expect: Expect, *args: P.args, **kwargs: P.kwargs) -> bool:
         """Judge and record without ending the test: a long stateful run goes on after a failed

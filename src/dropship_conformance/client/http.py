@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any, TypeVar
 
 import httpx
 
 from dropship_conformance.client.exchange import Recorder
+from dropship_conformance.errors import ConformanceError
 
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
@@ -31,7 +33,7 @@ Origin = tuple[str, str, int | None]
 _T = TypeVar("_T")
 
 
-class TargetError(Exception):
+class TargetError(ConformanceError):
     """The target could not be asked or did not answer in bounds; the message says why."""
 
 
@@ -68,7 +70,8 @@ class Reply:
     @property
     def media_type(self) -> str:
         """The media type without parameters, lower-cased, as HTTP compares it (RFC 9110 §8.3.1)."""
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        content_type: str = self.headers.get("content-type", "")
+        return content_type.split(";", 1)[0].strip().lower()
 
     @property
     def text(self) -> str:
@@ -142,7 +145,7 @@ class HttpSession:
         json_body: Any = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
-        token: str | None = ...,  # type: ignore[assignment]
+        token: str | EllipsisType | None = ...,
         accept: str = "application/json",
     ) -> Reply:
         """Send one request and return the whole (bounded) answer.

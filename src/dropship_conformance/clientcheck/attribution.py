@@ -31,7 +31,7 @@ def consequences(run: ClientRun) -> list[str]:
         if check.follows_refusals and check.not_applicable(run) is None:
             lines += [f"consequence ({check.requirement}): {f.message}" for f in check.judge(run)]
     for name in run.scenario.outcomes:
-        check = outcome_checks.OUTCOME_CHECKS[name]
-        _, findings = outcome_checks.judge(run, check)
-        lines += [f"consequence ({check.requirement}): {f.message}" for f in findings]
+        outcome = outcome_checks.OUTCOME_CHECKS[name]
+        _, findings = outcome_checks.judge(run, outcome)
+        lines += [f"consequence ({outcome.requirement}): {f.message}" for f in findings]
     return lines

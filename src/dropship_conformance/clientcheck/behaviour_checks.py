@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dropship_conformance.checks import ids
 from dropship_conformance.clientcheck.traffic import ClientRun, Finding, Order, Record
 
 
@@ -139,7 +140,8 @@ def archive_pages_read_once(run: ClientRun) -> list[Finding]:
     twice: archive pages never change (RFC 5005 §4)."""
     by_page: dict[str, list[Record]] = defaultdict(list)
     for record in _archive_reads(run):
-        by_page[record.feed["page"]].append(record)  # type: ignore[index]
+        assert record.feed is not None  # _archive_reads keeps the reads of a feed document
+        by_page[record.feed["page"]].append(record)
     return [
         Finding(
             f"archive page Pages({page}) fetched {len(reads)} times ({_quote(reads)}): the "
@@ -214,14 +216,14 @@ def polling_pace(run: ClientRun) -> list[Finding]:
 BEHAVIOUR_CHECKS: tuple[BehaviourCheck, ...] = (
     BehaviourCheck(
         "polls_the_feed",
-        "DS-CLI-001",
+        ids.DS_CLI_001,
         "the client reads the current feed document repeatedly while it runs",
         _always,
         polls_the_feed,
     ),
     BehaviourCheck(
         "reads_every_order",
-        "DS-CLI-003",
+        ids.DS_CLI_003,
         "every order-created that enters the feed while the client monitors it reaches the "
         "client, following prev-archive when the current document no longer holds it",
         _cutoff_missing,
@@ -229,7 +231,7 @@ BEHAVIOUR_CHECKS: tuple[BehaviourCheck, ...] = (
     ),
     BehaviourCheck(
         "reads_the_backlog",
-        "DS-CLI-021",
+        ids.DS_CLI_021,
         "every order-created already in the feed when the client first read it reaches the "
         "client, following prev-archive into the historical archives",
         lambda run: None if run.current_reads else "the client never read the current document",
@@ -237,7 +239,7 @@ BEHAVIOUR_CHECKS: tuple[BehaviourCheck, ...] = (
     ),
     BehaviourCheck(
         "archive_pages_read_once",
-        "DS-CLI-004",
+        ids.DS_CLI_004,
         "the client keeps a marker (002: timestamp of the last order retrieved) and so never "
         "re-reads an archive page",
         lambda run: None if _archive_reads(run) else "the client read no archive page",
@@ -245,7 +247,7 @@ BEHAVIOUR_CHECKS: tuple[BehaviourCheck, ...] = (
     ),
     BehaviourCheck(
         "polling_pace",
-        "DS-CLI-010",
+        ids.DS_CLI_010,
         f"at most {POLLING_RULE.max_feed_requests_per_window} feed requests in any "
         f"{POLLING_RULE.window_seconds:g}s; an unchanged current document not re-polled within "
         f"{POLLING_RULE.min_unchanged_repoll_seconds:g}s; no unchanged retry within "

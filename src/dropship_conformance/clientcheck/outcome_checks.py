@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from dropship_conformance.checks import ids
 from dropship_conformance.clientcheck.traffic import ClientRun, Finding, Order, Record
 
 
@@ -41,7 +43,7 @@ def records_of(run: ClientRun, order: Order, sku: str) -> tuple[Record, ...]:
     )
 
 
-def _shipments(run: ClientRun, sku: str) -> list[dict]:
+def _shipments(run: ClientRun, sku: str) -> list[dict[str, Any]]:
     return list((run.plan_of(sku) or {}).get("shipments") or [])
 
 
@@ -229,7 +231,7 @@ OUTCOME_CHECKS: dict[str, OutcomeCheck] = {
     for check in (
         OutcomeCheck(
             "picked_up",
-            "DS-CLI-003",
+            ids.DS_CLI_003,
             "every order that entered the feed while the client monitored it, and reached its "
             "feed reads, is picked up",
             _while_monitored,
@@ -237,7 +239,7 @@ OUTCOME_CHECKS: dict[str, OutcomeCheck] = {
         ),
         OutcomeCheck(
             "backlog_picked_up",
-            "DS-CLI-021",
+            ids.DS_CLI_021,
             "every order already in the feed when the client first read it, and that reached "
             "its feed reads, is picked up",
             _backlog,
@@ -245,56 +247,56 @@ OUTCOME_CHECKS: dict[str, OutcomeCheck] = {
         ),
         OutcomeCheck(
             "picked_up_once",
-            "DS-CLI-002",
+            ids.DS_CLI_002,
             "no order the client read is picked up more than once (Ordered)",
             _any,
             picked_up_once,
         ),
         OutcomeCheck(
             "shipped_as_planned",
-            "DS-TRK-003",
+            ids.DS_TRK_003,
             "every item the warehouse shipped ends Shipped with its tracking number and carrier",
             _ships,
             shipped_as_planned,
         ),
         OutcomeCheck(
             "order_level_when_complete",
-            "DS-CLI-006",
+            ids.DS_CLI_006,
             "an order shipped complete is updated with one OrderStatusUpdate",
             _ships,
             order_level_when_complete,
         ),
         OutcomeCheck(
             "split_quantities",
-            "DS-CLI-013",
+            ids.DS_CLI_013,
             "an item shipped in n parts is PartiallyShipped n-1 times, then Shipped",
             _split,
             split_quantities,
         ),
         OutcomeCheck(
             "tracking_numbers_kept",
-            "DS-CLI-012",
+            ids.DS_CLI_012,
             "every item ends with the tracking numbers of all its shipments",
             _ships,
             tracking_numbers_kept,
         ),
         OutcomeCheck(
             "cancelled",
-            "DS-CLI-008",
+            ids.DS_CLI_008,
             "every item the warehouse cannot fulfil ends Cancelled",
             _cancelled,
             cancelled,
         ),
         OutcomeCheck(
             "held_back_ordered",
-            "DS-CLI-007",
+            ids.DS_CLI_007,
             "an order waiting for an item is held BackOrdered and none of its items ships",
             _held,
             held_back_ordered,
         ),
         OutcomeCheck(
             "cancelled_with_message",
-            "DS-CLI-017",
+            ids.DS_CLI_017,
             "every cancellation gives the reason as Message",
             _cancelled,
             cancelled_with_message,

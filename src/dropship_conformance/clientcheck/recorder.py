@@ -108,7 +108,12 @@ class TrafficRecorder:
             return "wrong token", shown
         return "ok", shown
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -119,7 +124,7 @@ class TrafficRecorder:
         started = time.monotonic() - self.origin
         request_body = bytearray()
 
-        async def recording_receive() -> dict:
+        async def recording_receive() -> dict[str, Any]:
             message = await receive()
             if message.get("type") == "http.request":
                 request_body.extend(message.get("body", b""))
@@ -129,7 +134,7 @@ class TrafficRecorder:
         response_headers: list[tuple[str, str]] = []
         response_body = bytearray()
 
-        async def recording_send(message: dict) -> None:
+        async def recording_send(message: dict[str, Any]) -> None:
             nonlocal status, response_headers
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -155,7 +160,7 @@ class TrafficRecorder:
 
     def _record(
         self,
-        scope: dict,
+        scope: dict[str, Any],
         started: float,
         headers: list[tuple[str, str]],
         request_body: bytes,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dropship_conformance import openapi
+from dropship_conformance.checks import ids
 from dropship_conformance.clientcheck.traffic import (
     API_BASES,
     NOT_JSON,
@@ -290,26 +291,26 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         None,
         frozenset({"PendingSupplier"}),
-        "DS-CLI-002",
+        ids.DS_CLI_002,
         "PendingSupplier is the dropship service's status of a new order (002 §Order "
         "Statuses), never the supplier's",
     ),
     Transition(
         frozenset({"Cancelled"}),
         None,
-        "DS-CLI-002",
+        ids.DS_CLI_002,
         "a cancelled order or item is closed (002 §3.2 Cancelling an Order)",
     ),
     Transition(
         frozenset({"Shipped"}),
         frozenset({"PartiallyShipped"}),
-        "DS-CLI-013",
+        ids.DS_CLI_013,
         "PartiallyShipped comes before Shipped, never after (001 §Multiple Shiments)",
     ),
     Transition(
         frozenset({"Shipped"}),
         _NOT_SHIPPED,
-        "DS-CLI-002",
+        ids.DS_CLI_002,
         "a shipped item has left the warehouse; only more tracking numbers may follow",
     ),
 )
@@ -340,7 +341,7 @@ def _transition_problems(record: Record, requirement: str) -> list[str]:
 
 def no_invalid_transition(record: Record, run: ClientRun) -> list[str]:
     """DS-CLI-002: a client that keeps track of its orders' status sends no step back."""
-    return _transition_problems(record, "DS-CLI-002")
+    return _transition_problems(record, ids.DS_CLI_002)
 
 
 def _visible(change: Change, which: str) -> tuple[Any, ...]:
@@ -360,7 +361,7 @@ def changes_something(record: Record, run: ClientRun) -> list[str]:
 
 def partially_shipped_before_shipped(record: Record, run: ClientRun) -> list[str]:
     """DS-CLI-013: PartiallyShipped, with its Quantity, until all units shipped; then Shipped."""
-    problems = _transition_problems(record, "DS-CLI-013")
+    problems = _transition_problems(record, ids.DS_CLI_013)
     order = run.orders.get(record.order_id or "")
     quantities = dict(order.items) if order else {}
     for change in record.changes:
@@ -407,7 +408,7 @@ def _partial(record: Record) -> bool:
 REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     RequestCheck(
         "status_fits_situation",
-        "DS-CLI-022",
+        ids.DS_CLI_022,
         "every status sent is one the enumerations describe for what the warehouse says of the "
         "item",
         "status update of an order in the feed",
@@ -416,7 +417,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "sku_of_the_order",
-        "DS-CLI-023",
+        ids.DS_CLI_023,
         "every ItemInformation's Sku is an item of the order in the URI",
         "item status update of an order in the feed",
         lambda r: r.operation == "putItemStatusUpdate" and r.order_id is not None,
@@ -424,7 +425,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "one_number_per_shipment",
-        "DS-CLI-024",
+        ids.DS_CLI_024,
         "a shipment adds one tracking number, not several new ones",
         "update to Shipped or PartiallyShipped",
         lambda r: any(c.status in ("Shipped", "PartiallyShipped") for c in r.changes),
@@ -432,7 +433,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "documented_operation",
-        "DS-CLI-015",
+        ids.DS_CLI_015,
         "every request is a documented operation of specs/ (path and method), under the "
         "client's own SupplierId",
         "request",
@@ -441,7 +442,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "keeps_v1",
-        "DS-CLI-019",
+        ids.DS_CLI_019,
         "every request path keeps the /v1 of the base URL it was given",
         "request to a documented operation",
         lambda r: r.route is not None,
@@ -449,7 +450,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "body_matches_schema",
-        "DS-CLI-015",
+        ids.DS_CLI_015,
         "every request body is valid against its operation's schema in specs/ (an "
         "ItemStatusUpdate body to .../ItemStatusUpdate, an OrderStatusUpdate to "
         ".../OrderStatusUpdate)",
@@ -459,7 +460,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "bearer_token",
-        "DS-CLI-009",
+        ids.DS_CLI_009,
         'every request carries "Authorization: Bearer <the token given>"',
         "request",
         _any,
@@ -467,7 +468,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "documented_headers",
-        "DS-CLI-014",
+        ids.DS_CLI_014,
         "feed requests send Accept: application/atom+xml; status updates send Accept and "
         "Content-Type application/json",
         "feed request or status update",
@@ -476,7 +477,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "status_by_name_or_id",
-        "DS-CLI-011",
+        ids.DS_CLI_011,
         "every Status is a documented name or an integer id 0-8",
         "status update",
         _update,
@@ -484,7 +485,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "tracking_as_string",
-        "DS-CLI-020",
+        ids.DS_CLI_020,
         "every TrackingInfo is a JSON string",
         "status update",
         _update,
@@ -492,7 +493,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "shipped_with_tracking_and_carrier",
-        "DS-TRK-003",
+        ids.DS_TRK_003,
         "every Shipped or PartiallyShipped update carries TrackingInfo and ShippingProvider",
         "update to Shipped or PartiallyShipped",
         _sends_status("Shipped", "PartiallyShipped"),
@@ -500,7 +501,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "order_from_feed",
-        "DS-CLI-005",
+        ids.DS_CLI_005,
         "every status update targets an order-id the client read in its feed",
         "status update",
         _update,
@@ -508,7 +509,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "body_id_is_uri_order",
-        "DS-CLI-018",
+        ids.DS_CLI_018,
         "every status update's body Id equals the URI OrderId",
         "status update",
         _update,
@@ -516,7 +517,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "no_reserved_fields",
-        "DS-CLI-016",
+        ids.DS_CLI_016,
         "ReferenceName and ReferenceValue are left unset",
         "status update",
         _update,
@@ -524,7 +525,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "no_invalid_transition",
-        "DS-CLI-002",
+        ids.DS_CLI_002,
         "no update sets PendingSupplier, reopens a cancelled item or moves a shipped one back",
         "status update of an order in the feed",
         lambda r: bool(r.changes),
@@ -532,7 +533,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "changes_something",
-        "DS-CLI-002",
+        ids.DS_CLI_002,
         "no update repeats what the items already hold (each transition is made once)",
         "status update of an order in the feed",
         lambda r: bool(r.changes),
@@ -540,7 +541,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "partially_shipped_before_shipped",
-        "DS-CLI-013",
+        ids.DS_CLI_013,
         "PartiallyShipped carries the Quantity shipped, is used only while units remain, and "
         "never follows Shipped",
         "PartiallyShipped update",
@@ -549,7 +550,7 @@ REQUEST_CHECKS: tuple[RequestCheck, ...] = (
     ),
     RequestCheck(
         "tracking_numbers_kept",
-        "DS-CLI-012",
+        ids.DS_CLI_012,
         "an update adding tracking numbers to an item keeps the ones it has, comma-delimited",
         "update adding tracking numbers to an item that has some",
         _adds_to_tracked,

@@ -56,6 +56,7 @@ from dropship_conformance.clientcheck.scenarios import (
 )
 from dropship_conformance.clientcheck.summary import ENDINGS
 from dropship_conformance.clientcheck.traffic import PENDING, RUN_FORMAT
+from dropship_conformance.errors import ConformanceError
 from dropship_conformance.sandbox import dropship_model
 from dropship_conformance.sandbox.clock import Clock
 from dropship_conformance.sandbox.control import DROPSHIP_BASE, ORDERS_BASE
@@ -84,7 +85,7 @@ class HeldClock(Clock):
         return self.held + timedelta(seconds=self.offset_seconds)
 
 
-class RunError(Exception):
+class RunError(ConformanceError):
     """The run could not be made (the client cannot start, the sandbox failed); one line."""
 
 
@@ -168,9 +169,10 @@ class _Book:
 
     def _rows(self) -> list[Any]:
         with self.store.read() as conn:
-            return conn.execute(
+            rows: list[Any] = conn.execute(
                 "SELECT * FROM ds_orders WHERE supplier_id = ? ORDER BY rowid", (SUPPLIER_ID,)
             ).fetchall()
+        return rows
 
     def refresh(self, source: str) -> None:
         """Note orders not seen before, created (by the caller) just now."""

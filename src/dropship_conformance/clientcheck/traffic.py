@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from dropship_conformance import openapi
+from dropship_conformance.checks import ids
 from dropship_conformance.client.exchange import Exchange
-from dropship_conformance.clientcheck.scenarios import SCENARIOS, Scenario, final_status
+from dropship_conformance.clientcheck.scenarios import SCENARIOS, Scenario
 
 RUN_FORMAT = 1
 # ASSUME-SANDBOX-PATHS: where the sandbox serves each API.
@@ -32,7 +33,7 @@ PENDING = "PendingSupplier"
 NOT_JSON = object()
 # Answers that refuse a request before its content is read, and the rule each refusal breaks:
 # the root cause of whatever the client could then not do (judged once, there).
-REQUEST_REFUSALS: dict[int, str] = {401: "DS-CLI-009", 415: "DS-CLI-014"}
+REQUEST_REFUSALS: dict[int, str] = {401: ids.DS_CLI_009, 415: ids.DS_CLI_014}
 
 
 @cache
@@ -413,7 +414,8 @@ class ClientRun:
         return bool(reads) and seen < reads[-1].t
 
     def plan_of(self, sku: str) -> dict[str, Any] | None:
-        return self.plan["skus"].get(sku)
+        entry: dict[str, Any] | None = self.plan["skus"].get(sku)
+        return entry
 
     def situation(self, order_id: str, sku: str) -> str:
         """What the warehouse says of an item: a key of its plan entry, or "held" (in stock
@@ -426,9 +428,6 @@ class ClientRun:
         siblings = order.skus if order else ()
         held = any("backorder" in (self.plan_of(s) or {}) for s in siblings)
         return "held" if held else "in stock"
-
-    def expected_status(self, sku: str) -> str:
-        return final_status(self.plan_of(sku))
 
     def final_item(self, order_id: str, sku: str) -> dict[str, Any]:
         return self.final.get(order_id, {}).get(sku, {})

@@ -12,9 +12,11 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 
+from dropship_conformance.checks import ids
 from dropship_conformance.faults.proxy import Call, HttpRequest, HttpResponse, Rewrite
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -88,7 +90,7 @@ def _feed_edit(edit: Callable[[etree._Element], None]) -> Rewrite:
 
 
 def _entries(root: etree._Element) -> list[etree._Element]:
-    return root.findall(f"{ATOM}entry")
+    return cast("list[etree._Element]", root.findall(f"{ATOM}entry"))  # lxml is untyped
 
 
 def _remove_link(rel: str) -> Callable[[etree._Element], None]:
@@ -183,7 +185,7 @@ def _json_response(
     return Rewrite(response=response)
 
 
-def _each_object(edit: Callable[[dict], None]) -> Callable[[object], object]:
+def _each_object(edit: Callable[[dict[str, Any]], None]) -> Callable[[object], object]:
     """Apply ``edit`` to a JSON object, every object of an array, and their ``Items``."""
 
     def apply(value: object) -> object:
@@ -197,8 +199,12 @@ def _each_object(edit: Callable[[dict], None]) -> Callable[[object], object]:
     return apply
 
 
-def _field(name: str, new: Callable[[dict], object], when: Callable[[dict], bool] = lambda o: True):
-    def edit(obj: dict) -> None:
+def _field(
+    name: str,
+    new: Callable[[dict[str, Any]], object],
+    when: Callable[[dict[str, Any]], bool] = lambda o: True,
+) -> Callable[[object], object]:
+    def edit(obj: dict[str, Any]) -> None:
         if name in obj and when(obj):
             obj[name] = new(obj)
 
@@ -378,7 +384,9 @@ def _lenient(only: str | None) -> Rewrite:
 async def _process_without_billing(request: HttpRequest, call: Call) -> HttpResponse:
     reply = await call(request)
     if reply.status == 400 and b"Billing Customer" in reply.body:
-        order_id = re.search(r"/Orders\(([^)]*)\)", request.path).group(1)
+        match = re.search(r"/Orders\(([^)]*)\)", request.path)
+        assert match is not None  # the fault applies to POST .../Orders(id)/Process only
+        order_id = match.group(1)
         return reply.with_json({"Id": 1, "OrderId": order_id}, status=201)
     return reply
 
@@ -527,7 +535,7 @@ async def _state_required(request: HttpRequest, call: Call) -> HttpResponse:
 FAULTS: tuple[Fault, ...] = (
     Fault(
         "feed-served-as-text-xml",
-        "DS-FEED-001",
+        ids.DS_FEED_001,
         ("feed",),
         "the feed answers Content-Type text/xml",
         FEED,
@@ -535,7 +543,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-entries-oldest-first",
-        "DS-FEED-008",
+        ids.DS_FEED_008,
         ("feed",),
         "entries listed oldest first",
         CURRENT,
@@ -543,7 +551,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-updated-before-entries",
-        "DS-FEED-006",
+        ids.DS_FEED_006,
         ("feed",),
         "feed updated set to 2000-01-01",
         CURRENT,
@@ -551,7 +559,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-entry-id-not-uuid",
-        "DS-FEED-004",
+        ids.DS_FEED_004,
         ("feed",),
         "first entry id is 000's malformed urn:uuid",
         CURRENT,
@@ -561,7 +569,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-relative-id",
-        "DS-FEED-003",
+        ids.DS_FEED_003,
         ("feed",),
         "feed id is a relative reference",
         CURRENT,
@@ -569,7 +577,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-entry-id-reused",
-        "DS-FEED-005",
+        ids.DS_FEED_005,
         ("feed",),
         "the second entry, another event, carries the first entry's id",
         CURRENT,
@@ -577,7 +585,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-page-over-50",
-        "DS-FEED-009",
+        ids.DS_FEED_009,
         ("feed",),
         "the current document holds 51 entries",
         CURRENT,
@@ -585,7 +593,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-no-self-link",
-        "DS-FEED-010",
+        ids.DS_FEED_010,
         ("feed",),
         "the current document lacks link rel=self",
         CURRENT,
@@ -593,7 +601,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-foreign-payload-namespace",
-        "DS-FEED-011",
+        ids.DS_FEED_011,
         ("feed",),
         "payloads in namespace urn:example:other",
         CURRENT,
@@ -601,7 +609,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-missing-title",
-        "DS-FEED-013",
+        ids.DS_FEED_013,
         ("feed",),
         "the feed has no atom:title",
         CURRENT,
@@ -609,7 +617,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-other-suppliers-event",
-        "DS-FEED-016",
+        ids.DS_FEED_016,
         ("feed",),
         "an entry carries supplier-id 99999",
         CURRENT,
@@ -617,7 +625,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "archive-51-entries",
-        "DS-ARCH-001",
+        ids.DS_ARCH_001,
         ("archive",),
         "archive pages hold 51 entries",
         PAGE,
@@ -625,7 +633,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "archive-loses-newest-entry",
-        "DS-ARCH-005",
+        ids.DS_ARCH_005,
         ("archive",),
         "every archive page leaves out its newest entry: the walk misses it",
         PAGE,
@@ -633,7 +641,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "archive-next-link-to-itself",
-        "DS-ARCH-004",
+        ids.DS_ARCH_004,
         ("archive",),
         "next-archive points to the page itself",
         PAGE,
@@ -641,7 +649,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "current-without-prev-archive",
-        "DS-ARCH-009",
+        ids.DS_ARCH_009,
         ("archive",),
         "the current document drops prev-archive",
         CURRENT,
@@ -649,7 +657,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "page-id-not-validated",
-        "DS-ERR-002",
+        ids.DS_ERR_002,
         ("archive",),
         "any PageId answers the current document",
         PAGE,
@@ -657,7 +665,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "update-lost-write",
-        "DS-UPD-006",
+        ids.DS_UPD_006,
         ("full_shipment",),
         "OrderStatusUpdate answers 202 but records nothing",
         ORDER_STATUS,
@@ -665,7 +673,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "update-answers-500",
-        "DS-UPD-001",
+        ids.DS_UPD_001,
         ("full_shipment",),
         "an accepted OrderStatusUpdate answers 500",
         ORDER_STATUS,
@@ -673,7 +681,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "update-echo-without-tracking",
-        "DS-TRK-001",
+        ids.DS_TRK_001,
         ("full_shipment",),
         "the echo drops TrackingInfo",
         ORDER_STATUS,
@@ -681,7 +689,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "update-records-unknown-status",
-        "DS-STAT-003",
+        ids.DS_STAT_003,
         ("errors",),
         "unknown statuses are accepted and fed as Exception",
         _both(ORDER_STATUS, ITEM_STATUS, FEED),
@@ -692,7 +700,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "update-applies-body-id",
-        "DS-UPD-004",
+        ids.DS_UPD_004,
         ("errors",),
         "an OrderStatusUpdate updates the order its body Id names",
         ORDER_STATUS,
@@ -700,7 +708,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "item-update-without-id-accepted",
-        "DS-ITEM-003",
+        ids.DS_ITEM_003,
         ("errors",),
         "an ItemStatusUpdate without Id takes the URI's OrderId",
         ITEM_STATUS,
@@ -708,7 +716,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "item-echo-drops-message",
-        "DS-ITEM-001",
+        ids.DS_ITEM_001,
         ("partial_shipment",),
         "the ItemStatusUpdate echo leaves out each item's Message",
         ITEM_STATUS,
@@ -716,7 +724,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "numeric-tracking-taken-as-zero",
-        "DS-TRK-001",
+        ids.DS_TRK_001,
         ("full_shipment",),
         'a TrackingInfo sent as a JSON number is accepted as "0"',
         _both(ORDER_STATUS, ITEM_STATUS),
@@ -724,7 +732,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "update-accepts-unknown-order",
-        "DS-ERR-005",
+        ids.DS_ERR_005,
         ("errors",),
         "an update of an order the supplier does not have answers 202",
         _both(ORDER_STATUS, ITEM_STATUS),
@@ -732,7 +740,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "untracked-shipment-refused-but-recorded",
-        "DS-TRK-001",
+        ids.DS_TRK_001,
         ("full_shipment",),
         "a Shipped update without TrackingInfo answers 400 but is fed",
         ORDER_STATUS,
@@ -740,7 +748,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "item-update-drops-items",
-        "DS-EVT-006",
+        ids.DS_EVT_006,
         ("partial_shipment",),
         "only the first ItemInformation is recorded",
         ITEM_STATUS,
@@ -748,7 +756,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "item-update-accepts-invalid-items",
-        "DS-ITEM-004",
+        ids.DS_ITEM_004,
         ("errors",),
         "refused item updates (an ItemInformation without Sku or Status) answer 202",
         ITEM_STATUS,
@@ -756,7 +764,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "feed-keeps-first-tracking-number",
-        "DS-TRK-001",
+        ids.DS_TRK_001,
         ("partial_shipment",),
         "the feed keeps only the first of comma-delimited tracking numbers",
         FEED,
@@ -764,7 +772,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-create-answers-200",
-        "ORD-CRT-001",
+        ids.ORD_CRT_001,
         ("lifecycle",),
         "POST Orders answers 200",
         _orders("POST"),
@@ -772,7 +780,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "schema-order-id-not-a-guid",
-        "ORD-CRT-001",
+        ids.ORD_CRT_001,
         ("schema",),
         "orders come back with Id 12345",
         _orders(),
@@ -780,7 +788,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-printable-id-missing",
-        "ORD-CRT-002",
+        ids.ORD_CRT_002,
         ("lifecycle",),
         "orders come back without PrintableId",
         _orders(),
@@ -788,7 +796,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-expiry-ignores-hours",
-        "ORD-CRT-003",
+        ids.ORD_CRT_003,
         ("lifecycle",),
         "OrderExpiryDate equals CreatedDateUtc",
         _orders(),
@@ -796,7 +804,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-default-expiry-24",
-        "ORD-CRT-004",
+        ids.ORD_CRT_004,
         ("lifecycle",),
         "OrderExpiryHours 72 shows as 24",
         _orders(),
@@ -806,7 +814,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-cancel-from-any-state",
-        "ORD-STATE-002",
+        ids.ORD_STATE_002,
         ("cancellation",),
         "Cancelled is accepted from any state",
         _orders("PUT"),
@@ -814,7 +822,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-any-transition",
-        "ORD-STATE-003",
+        ids.ORD_STATE_003,
         ("lifecycle",),
         "every manual transition is accepted",
         _orders("PUT"),
@@ -822,7 +830,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-create-fills-in-entity-and-type",
-        "ORD-CRT-006",
+        ids.ORD_CRT_006,
         ("errors",),
         "POST Orders and OrderFull without EntityId or OrderTypeId answer 201",
         _path("POST", r"/Companies\(\d+\)/(?:Orders|OrderFull)$"),
@@ -830,7 +838,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-item-fills-in-status-and-type",
-        "ORD-ITEM-002",
+        ids.ORD_ITEM_002,
         ("errors",),
         "POST Items without ItemStatusId or ItemTypeId answers 201",
         _path("POST", r"/Items$"),
@@ -838,7 +846,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-update-requires-state",
-        "ORD-STATE-004",
+        ids.ORD_STATE_004,
         ("lifecycle",),
         "PUT Orders without State answers 409",
         _path("PUT", r"/Orders\([^)]*\)$"),
@@ -846,7 +854,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-full-update-in-any-state",
-        "ORD-FULL-005",
+        ids.ORD_FULL_005,
         ("errors",),
         "PUT OrderFull of a Processed or Cancelled order answers 200",
         _path("PUT", r"/OrderFull\("),
@@ -854,7 +862,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-billing-message-reworded",
-        "ORD-ERR-001",
+        ids.ORD_ERR_001,
         ("errors",),
         "Process without billing customer says neither documented message",
         _path("POST", r"/Process$"),
@@ -862,7 +870,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-process-without-billing",
-        "ORD-ERR-001",
+        ids.ORD_ERR_001,
         ("errors",),
         "Process without billing customer answers 201",
         _path("POST", r"/Process$"),
@@ -870,7 +878,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-state-filter-ignored",
-        "ORD-FLT-002",
+        ids.ORD_FLT_002,
         ("lifecycle",),
         "$filter on State and EntityId is ignored",
         _orders("GET"),
@@ -878,7 +886,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-printable-id-filter-ignored",
-        "ORD-FLT-003",
+        ids.ORD_FLT_003,
         ("lifecycle",),
         "$filter on PrintableId is ignored",
         _orders("GET"),
@@ -886,7 +894,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-item-takes-body-order-id",
-        "ORD-ITEM-004",
+        ids.ORD_ITEM_004,
         ("lifecycle",),
         "an added item answers the OrderId its body names, not the URI's",
         _path("POST", r"/Items$"),
@@ -894,7 +902,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-create-takes-state",
-        "ORD-CRT-001",
+        ids.ORD_CRT_001,
         ("lifecycle",),
         "a create sent with State Processed makes a Processed order",
         _both(_path("POST", r"/Orders$"), _path("POST", r"/OrderFull$")),
@@ -902,7 +910,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-full-update-drops-a-sent-item",
-        "ORD-FULL-004",
+        ids.ORD_FULL_004,
         ("lifecycle",),
         "PUT OrderFull answers without the last item it was sent",
         _path("PUT", r"/OrderFull\("),
@@ -910,7 +918,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-company-uri-ignored",
-        "AUTH-004",
+        ids.AUTH_004,
         ("errors",),
         "Companies(33772) in the URI is served as the token's own company",
         _orders(),
@@ -918,7 +926,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "schema-process-names-another-order",
-        "ORD-PROC-001",
+        ids.ORD_PROC_001,
         ("schema",),
         "Process answers a well-formed ProcessResponse naming another OrderId",
         _path("POST", r"/Process$"),
@@ -926,7 +934,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-ordertype-name-wrong",
-        "ORD-ENUM-002",
+        ids.ORD_ENUM_002,
         ("lifecycle",),
         "OrderType always Sales",
         _orders(),
@@ -934,7 +942,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-itemstatus-name-wrong",
-        "ORD-ENUM-004",
+        ids.ORD_ENUM_004,
         ("lifecycle",),
         "ItemStatus New shows as Processed",
         _orders(),
@@ -944,7 +952,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-item-defaults-null",
-        "ORD-ITEM-003",
+        ids.ORD_ITEM_003,
         ("lifecycle",),
         "item Cost 0 shows as null",
         _orders(),
@@ -952,7 +960,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-expired-accepted",
-        "ORD-EXP-001",
+        ids.ORD_EXP_001,
         ("errors",),
         "updates of an expired order answer 200",
         _orders(),
@@ -960,7 +968,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "orders-other-company-visible",
-        "AUTH-004",
+        ids.AUTH_004,
         ("errors",),
         "another company's order is served",
         _orders(),
@@ -968,7 +976,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "auth-ignored",
-        "AUTH-001",
+        ids.AUTH_001,
         ("errors",),
         "requests without a valid token are served",
         _both(_dropship, _orders()),
@@ -976,7 +984,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "dropship-other-suppliers-feed",
-        "AUTH-002",
+        ids.AUTH_002,
         ("errors",),
         "another supplier's feed is served to this token",
         FEED,
@@ -984,7 +992,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "dropship-update-other-suppliers-order",
-        "AUTH-003",
+        ids.AUTH_003,
         ("errors",),
         "another supplier's orders can be updated",
         _both(ORDER_STATUS, ITEM_STATUS),
@@ -992,7 +1000,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "error-supplier-message",
-        "DS-ERR-001",
+        ids.DS_ERR_001,
         ("errors",),
         "bad SupplierId answers another message",
         _dropship,
@@ -1000,7 +1008,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "error-invalid-token-403",
-        "DS-ERR-003",
+        ids.DS_ERR_003,
         ("errors",),
         "an invalid token answers 403",
         _dropship,
@@ -1008,7 +1016,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "error-unknown-path-400",
-        "DS-ERR-004",
+        ids.DS_ERR_004,
         ("errors",),
         "an unknown path answers 400",
         lambda r: True,
@@ -1016,7 +1024,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "error-entity-message",
-        "ORD-ERR-003",
+        ids.ORD_ERR_003,
         ("errors",),
         "Entity is not related to company is reworded",
         _orders(),
@@ -1024,7 +1032,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "error-order-not-found-500",
-        "ORD-ERR-005",
+        ids.ORD_ERR_005,
         ("errors",),
         "an unknown order answers 500",
         _orders(),
@@ -1032,7 +1040,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "error-body-text-plain",
-        "HTTP-001",
+        ids.HTTP_001,
         ("errors",),
         "error bodies are served as text/plain",
         _both(_dropship, _orders()),

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
 from dropship_conformance.faults.catalogue import FAULTS, Fault
 from dropship_conformance.faults.proxy import FaultInjector
 from dropship_conformance.harness.run import suites_dir
@@ -43,7 +45,7 @@ class Outcome:
 def faulty_sandbox(fault: Fault | None) -> Iterator[str]:
     """A fresh sandbox with ``fault`` applied (none: the plain sandbox); yields its root URL."""
 
-    def wrap(app: object) -> object:
+    def wrap(app: ASGIApp) -> ASGIApp:
         return FaultInjector(app, fault.applies, fault.rewrite) if fault else app
 
     with serve_in_thread(":memory:", wrap=wrap) as root:

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from lxml import etree
-
-ASGIApp = Callable[..., Awaitable[None]]
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ class FaultInjector:
     rewrite: Rewrite
     calls: int = field(default=0)
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_sandbox"):
             await self.app(scope, receive, send)
             return
@@ -134,7 +133,7 @@ class FaultInjector:
         )
         await send({"type": "http.response.body", "body": response.body})
 
-    async def _faulty(self, scope: dict, request: HttpRequest) -> HttpResponse:
+    async def _faulty(self, scope: Scope, request: HttpRequest) -> HttpResponse:
         rewrite = self.rewrite
         if rewrite.request is not None:
             request = rewrite.request(request)
@@ -146,7 +145,7 @@ class FaultInjector:
             response = rewrite.response(request, response)
         return response
 
-    async def _call(self, scope: dict, request: HttpRequest) -> HttpResponse:
+    async def _call(self, scope: Scope, request: HttpRequest) -> HttpResponse:
         """Run the wrapped app on ``request`` and collect its whole response."""
         inner = dict(scope)
         inner.update(
@@ -160,7 +159,7 @@ class FaultInjector:
         )
         sent = False
 
-        async def receive() -> dict:
+        async def receive() -> Message:
             nonlocal sent
             if sent:
                 return {"type": "http.disconnect"}
@@ -169,7 +168,7 @@ class FaultInjector:
 
         status, headers, chunks = 500, [], []
 
-        async def send(message: dict) -> None:
+        async def send(message: Message) -> None:
             nonlocal status, headers
             if message["type"] == "http.response.start":
                 status = message["status"]

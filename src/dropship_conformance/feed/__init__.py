@@ -4,7 +4,8 @@
 * :mod:`.schemas` validates against specs/atom.xsd and specs/dropship-events.xsd.
 * :mod:`.atom` is the typed model (:class:`FeedDocument`, :class:`Entry`) and the
   structural comparison used for archive stability.
-* :mod:`.rules` holds the document-local checks, one per requirement id.
+* :mod:`.rules` lists the document-local checks by role; their bodies are registered in
+  :mod:`dropship_conformance.checks` (feed.py, archive.py) under their requirement ids.
 """
 
 from dropship_conformance.feed.atom import (

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Literal
+from typing import Literal, cast
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 
+from dropship_conformance.errors import ConformanceError
 from dropship_conformance.feed.xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 __all__ = [
@@ -51,7 +52,7 @@ _RFC3339 = re.compile(
 )
 
 
-class NotAnAtomFeed(ValueError):
+class NotAnAtomFeed(ConformanceError, ValueError):
     """The document is well-formed XML but its root element is not ``atom:feed``."""
 
 
@@ -165,7 +166,7 @@ def _read_entry(element: etree._Element) -> Entry:
             payload = children[0]
             qname = etree.QName(payload)
             if qname.namespace == DS_NS and qname.localname in PAYLOAD_KINDS:
-                kind = qname.localname  # type: ignore[assignment]
+                kind = cast(PayloadKind, qname.localname)  # lxml is untyped; checked above
     return Entry(
         id=_text(_first(element, "id")),
         title=_text(_first(element, "title")),
@@ -216,9 +217,10 @@ def _significant(text: str | None) -> str:
 def _describe(element: etree._Element) -> str:
     qname = etree.QName(element)
     prefix = {ATOM_NS: "atom:", DS_NS: "ds:", FH_NS: "fh:"}.get(qname.namespace or "", "")
+    # lxml is untyped: a namespaced element's tag and local name are str
     if not prefix and qname.namespace:
-        return element.tag
-    return prefix + qname.localname
+        return cast(str, element.tag)
+    return prefix + cast(str, qname.localname)
 
 
 def _elements(element: etree._Element) -> list[etree._Element]:

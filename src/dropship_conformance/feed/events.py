@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 
-DROPSHIP_NS = "urn:iQmetrix:dropship"
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # Lists in the payloads: the container element and the name of its repeated child.
 LISTS = {"items": ("order-item", "item-information")}
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    name: str = etree.QName(element).localname
+    return name
 
 
 def to_value(element: etree._Element) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import cache
 
 import xmlschema
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 
 from dropship_conformance.feed.atom import ATOM_NS, DS_NS, FH_NS
 from dropship_conformance.specs import spec_path

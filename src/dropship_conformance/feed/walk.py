@@ -20,211 +20,39 @@ the page bound: the visited page URLs and the entry ids (an integer per entry) w
 
 from __future__ import annotations
 
-import re
-import string
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
+from dropship_conformance.checks import ids
+from dropship_conformance.checks.archive import (
+    NEEDS,
+    FeedScope,
+    NormalUrl,
+    Seen,
+    WalkResult,
+    judge_step,
+    normal_url,
+)
+from dropship_conformance.checks.primitives import ATOM
+from dropship_conformance.checks.registry import register
 from dropship_conformance.client import Recorder, Reply, TargetError
 from dropship_conformance.feed.atom import FeedDocument, NotAnAtomFeed, read_feed_root
-from dropship_conformance.feed.rules import CHECKS, MAX_ENTRIES, Role, check_root
+from dropship_conformance.feed.rules import MAX_ENTRIES, Role, check_root, rules_for
 from dropship_conformance.feed.xmlsafe import UnsafeOrInvalidXML, parse_xml
 
-ATOM = "application/atom+xml"
 #: Default bounds of one walk: 5,000 pages is a quarter of a million events, and 300 s
 #: is ample for it against a target answering in tens of milliseconds.
 MAX_PAGES = 5_000
 MAX_SECONDS = 300.0
-# Messages kept per requirement: enough to explain, bounded for a 100,000-event feed.
-KEPT_MESSAGES = 20
 # Exchanges of a walk kept for the report: the first pages and the last ones, where a walk
 # goes wrong; the pages in between would only grow the report and the memory.
 KEPT_EXCHANGES = 40
 FEED_LINKS = ("self", "current", "prev-archive", "next-archive")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
-_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
-_SUPPLIER_PATH = re.compile(r"/Suppliers\([^/)]*\)/Notifications$")
 
 Fetch = Callable[[str], Reply]
-NormalUrl = tuple[str, str, int | None, str, str]
-
-#: What each walk rule needs the walk to observe; the reason a rule stays unjudged.
-NEEDS = {
-    "DS-ARCH-004": "a prev-archive link followed and the next-archive of that archive compared",
-    "DS-ARCH-005": "the walk reaching the oldest archive",
-    "DS-ARCH-009": "a prev-archive link on the current document and an oldest archive reached",
-    "DS-ARCH-010": "an archive page fetched through the feed's links",
-    "DS-ARCH-012": "the newest archive reached from the current document",
-    "DS-ARCH-013": "an archive page's entries compared with those of the pages walked",
-    "DS-ARCH-014": "an archive page fetched through the feed's links",
-    "DS-FEED-015": "a page boundary with dated entries on both sides",
-}
-#: Rules judged on each page read (document-local rules, the current link): an archive page.
-PAGE_NEEDS = "an archive page read"
-
-
-def _percent(text: str) -> str:
-    """RFC 3986 §6.2.2.1-2: hex digits upper-case, unreserved characters decoded."""
-
-    def normal(match: re.Match[str]) -> str:
-        char = chr(int(match.group(1), 16))
-        return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
-
-    return _PERCENT.sub(normal, text)
-
-
-def normal_url(url: str) -> NormalUrl | None:
-    """``url`` as HTTP compares URIs (RFC 9110 §4.2.3): scheme and host case-insensitive, the
-    default port made explicit, percent-encoding normalised, an empty path "/"; None when it
-    is not an absolute http(s) URI."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    return (
-        scheme,
-        parts.hostname.lower(),
-        port or _DEFAULT_PORTS[scheme],
-        _percent(parts.path) or "/",
-        _percent(parts.query),
-    )
-
-
-def _shown_origin(url: NormalUrl) -> str:
-    return f"{url[0]}://{url[1]}:{url[2]}"
-
-
-@dataclass(frozen=True)
-class FeedScope:
-    """Where the configured supplier's feed lives: what a link of one of its pages may name.
-
-    DEV-BASE-V1: 001 gives its endpoints without /v1 while every feed link of every document
-    carries it, so the base with or without a final /v1 segment names the same API.
-    """
-
-    notifications_url: str
-    endpoints: frozenset[NormalUrl]
-
-    @classmethod
-    def of(cls, notifications_url: str) -> FeedScope:
-        configured = normal_url(notifications_url)
-        if configured is None or not _SUPPLIER_PATH.search(configured[3]):
-            raise ValueError(f"not a Notifications URL: {notifications_url!r}")
-        path = configured[3]
-        base, tail = path[: path.rindex("/Suppliers(")], path[path.rindex("/Suppliers(") :]
-        other = base.removesuffix("/v1") if base.endswith("/v1") else f"{base}/v1"
-        return cls(
-            notifications_url,
-            frozenset({configured, (*configured[:3], other + tail, configured[4])}),
-        )
-
-    @property
-    def origin(self) -> tuple[str, str, int | None]:
-        return next(iter(self.endpoints))[:3]
-
-    def is_endpoint(self, href: str) -> bool:
-        """``href`` names the supplier's Notifications endpoint (000 §Feed "link current")."""
-        return normal_url(href) in self.endpoints
-
-    def followable(self, href: str) -> bool:
-        """``href`` may be fetched with the token: an absolute URI on the configured origin."""
-        url = normal_url(href)
-        return url is not None and url[:3] == self.origin
-
-    def link_problem(self, rel: str, href: str) -> str | None:
-        """Why ``href`` is no link of this feed (DS-ARCH-010); None when it is one."""
-        url = normal_url(href)
-        if url is None:
-            return f"link rel={rel} {href!r} is not an absolute http(s) URI"
-        if url[:3] != self.origin:
-            return (
-                f"link rel={rel} {href!r} points to another origin ({_shown_origin(url)}) than "
-                f"the configured dropship URL ({_shown_origin(next(iter(self.endpoints)))}); "
-                "not followed, the token goes to the configured origin only"
-            )
-        if not any(
-            url[3] == endpoint[3] or url[3].startswith(endpoint[3] + "/")
-            for endpoint in self.endpoints
-        ):
-            return (
-                f"link rel={rel} {href!r} is not under the supplier's feed "
-                f"{self.notifications_url!r}"
-            )
-        return None
-
-
-@dataclass
-class WalkResult:
-    """What the walk saw, the rules it observed and the problems it found."""
-
-    pages: int = 0
-    archives: int = 0
-    entries: int = 0
-    entry_ids: set[int | str] = field(default_factory=set, repr=False)
-    judged: set[str] = field(default_factory=set)
-    problems: dict[str, list[str]] = field(default_factory=dict)
-    current_self: str | None = None
-    current_urls: frozenset[NormalUrl] = frozenset()
-    newest_urls: frozenset[NormalUrl | None] = frozenset()
-    oldest_url: str | None = None
-    stopped: str | None = None
-    #: Set when a page or time bound, not the feed, ended the walk: the run is then incomplete.
-    bound: str | None = None
-
-    def judge(self, requirement_id: str, problem: str | None = None) -> None:
-        self.judged.add(requirement_id)
-        if problem is not None:
-            kept = self.problems.setdefault(requirement_id, [])
-            if len(kept) < KEPT_MESSAGES:
-                kept.append(problem)
-            elif len(kept) == KEPT_MESSAGES:
-                kept.append("... more of the same not shown")
-
-    def stop(self, reason: str) -> WalkResult:
-        self.stopped = reason
-        return self
-
-    def stop_at_bound(self, reason: str) -> WalkResult:
-        self.bound = reason
-        return self.stop(reason)
-
-    def unjudged_reason(self, requirement_id: str) -> str:
-        """Why ``requirement_id`` was not judged: what it needs, and where the walk stopped."""
-        need = NEEDS.get(requirement_id, PAGE_NEEDS)
-        return f"{requirement_id} needs {need}; {self.stopped or 'the walk did not observe it'}"
-
-    def saw(self, entry_id: str) -> bool:
-        """Remember an entry id; False when it was seen before."""
-        try:
-            key: int | str = uuid.UUID(entry_id.removeprefix("urn:uuid:")).int
-        except ValueError:
-            key = entry_id
-        if key in self.entry_ids:
-            return False
-        self.entry_ids.add(key)
-        return True
-
-
-@dataclass(frozen=True)
-class _Seen:
-    """The facts of a visited page that the next step of the walk needs."""
-
-    url: str
-    self_link: str | None
-    prev: str | None
-    next: str | None
-    oldest: datetime | None
-    newest: datetime | None
 
 
 class _Ahead:
@@ -294,7 +122,7 @@ class _Walk:
         except TargetError as error:
             self.result.stopped = f"GET {url} ({rel}): {error}"
             if rel != "current":
-                self.result.judge("DS-ARCH-010", self.result.stopped)
+                self.result.judge(ids.DS_ARCH_010, self.result.stopped)
             return None
 
     def read(self, url: str, role: Role) -> FeedDocument | None:
@@ -309,22 +137,22 @@ class _Walk:
                 f"{reply.headers.get('content-type')!r}"
             )
             if role == "archive":
-                result.judge("DS-ARCH-010", problem)
+                result.judge(ids.DS_ARCH_010, problem)
             result.stopped = problem
             return None
         try:
             root = parse_xml(reply.content)
             document = read_feed_root(root)
         except (UnsafeOrInvalidXML, NotAnAtomFeed) as error:
-            result.judge("DS-FEED-002", f"{url}: {error}")
+            result.judge(ids.DS_FEED_002, f"{url}: {error}")
             result.stopped = f"{url} is no readable Atom feed"
             return None
         self._fetch_ahead(url, document)
         if role == "archive":
-            result.judged.update(c.requirement_id for c in CHECKS if "archive" in c.roles)
-            result.judge("DS-ARCH-010")
-            result.judge("DS-ARCH-014")
-            result.judge("DS-FEED-010")
+            result.judged.update(item.requirement_id for item in rules_for("archive"))
+            result.judge(ids.DS_ARCH_010)
+            result.judge(ids.DS_ARCH_014)
+            result.judge(ids.DS_FEED_010)
         for violation in check_root(root, role):
             result.judge(violation.requirement_id, f"{url}: {violation.message}")
         self._judge_links(url, document)
@@ -334,7 +162,7 @@ class _Walk:
     def _fetch_ahead(self, url: str, document: FeedDocument) -> None:
         """Start fetching the page :meth:`follow` will want next, if it will want one: within
         the page bound, followable, and not walked yet."""
-        href = _resolved(url, document.link("prev-archive"))
+        href = _link(url, document, "prev-archive")
         if href is None or self.result.pages + 1 >= self.max_pages:
             return
         key = normal_url(href)
@@ -347,17 +175,17 @@ class _Walk:
                 resolved = _resolved(url, href)
                 if normal_url(href) is None and normal_url(resolved) is not None:
                     self.result.judge(
-                        "DS-ARCH-014",
+                        ids.DS_ARCH_014,
                         f"{url}: link rel={rel} {href!r} is a relative reference (resolved "
                         f"against the document: {resolved!r})",
                     )
                 problem = self.scope.link_problem(rel, resolved)
                 if problem is not None:
-                    self.result.judge("DS-ARCH-010", f"{url}: {problem}")
+                    self.result.judge(ids.DS_ARCH_010, f"{url}: {problem}")
         for href in document.links.get("current", []):
             if not self.scope.is_endpoint(_resolved(url, href)):
                 self.result.judge(
-                    "DS-FEED-010",
+                    ids.DS_FEED_010,
                     f"{url}: link rel=current {href!r}, expected the supplier's Notifications "
                     f"endpoint {self.scope.notifications_url!r}",
                 )
@@ -370,7 +198,9 @@ class _Walk:
             self.result.stop(f"{newer}: link rel={rel} {href!r} was not followed")
             return None
         if key in self.visited:
-            self.result.judge("DS-ARCH-004", f"{newer}: {rel} {href!r} leads back to a page walked")
+            self.result.judge(
+                ids.DS_ARCH_004, f"{newer}: {rel} {href!r} leads back to a page walked"
+            )
             self.result.stop(f"{rel} links loop at {href}")
             return None
         self.visited.add(key)
@@ -393,6 +223,17 @@ def walk(
         return _walk(_Walk(ahead, scope, WalkResult(), max_pages, clock() + max_seconds, clock))
     finally:
         ahead.close()
+
+
+# The walk's own rules; the document rules of each page it reads are registered by feed.rules.
+register((*NEEDS, ids.DS_FEED_010, ids.DS_FEED_002), walk)
+
+
+def walk_rules() -> list[str]:
+    """Every requirement a walk judges, sorted: each archive page's document rules, the links
+    of every page (DS-FEED-010) and the rules of the walk itself."""
+    on_pages = {item.requirement_id for item in rules_for("archive")}
+    return sorted(on_pages | set(NEEDS) | {ids.DS_FEED_010})
 
 
 def _walk(run: _Walk) -> WalkResult:
@@ -426,10 +267,10 @@ def _walk(run: _Walk) -> WalkResult:
         result.archives += 1
         if result.archives == 1:
             result.newest_urls = frozenset({normal_url(page.url), normal_url(page.self_link or "")})
-        _judge_step(newer, page, current_url, result)
-        result.judge("DS-ARCH-013")
+        judge_step(newer, page, current_url, result)
+        result.judge(ids.DS_ARCH_013)
         if not _count_entries(document, page.url, result):
-            result.judge("DS-ARCH-004", f"{page.url}: prev-archive leads back to entries walked")
+            result.judge(ids.DS_ARCH_004, f"{page.url}: prev-archive leads back to entries walked")
             return result.stop(f"{page.url} repeats entries already walked")
         if len(result.entry_ids) > run.max_pages * MAX_ENTRIES:
             return result.stop_at_bound(
@@ -438,59 +279,32 @@ def _walk(run: _Walk) -> WalkResult:
             )
         newer = page
     result.oldest_url = newer.url
-    result.judge("DS-ARCH-009")
-    result.judge("DS-ARCH-005")
+    result.judge(ids.DS_ARCH_009)
+    result.judge(ids.DS_ARCH_005)
     # Forward there are as many steps as archives were walked back; more means a loop.
     _walk_forward(run, newer, result.archives)
     return result
 
 
-def _judge_step(newer: _Seen, page: _Seen, current_url: str, result: WalkResult) -> None:
-    """The rules one step back shows: next-archive names the newer page, and no entry of the
-    archive is newer than the newer page's oldest. The newest archive may leave next-archive
-    out (DEV-ARCHIVE-NEXT: only the 000 example names the current page there)."""
-    newest = newer.url == current_url
-    expected = result.current_urls if newest else {normal_url(newer.self_link or newer.url)}
-    if newest:
-        result.judge(
-            "DS-ARCH-012",
-            None
-            if page.next is not None
-            else f"{page.url}: the newest archive has no next-archive link naming the current "
-            "document",
-        )
-    if (page.next is None and not newest) or (
-        page.next is not None and normal_url(page.next) not in expected
-    ):
-        result.judge(
-            "DS-ARCH-004",
-            f"{page.url}: next-archive {page.next!r}, expected the self link of the page "
-            f"whose prev-archive led here ({newer.self_link!r})",
-        )
-    result.judge("DS-ARCH-004")
-    if page.newest and newer.oldest:
-        result.judge("DS-FEED-015")
-        if page.newest > newer.oldest:
-            result.judge(
-                "DS-FEED-015",
-                f"{page.url}: holds an entry updated {page.newest.isoformat()}, newer than the "
-                f"oldest entry {newer.oldest.isoformat()} of the newer page {newer.url}",
-            )
-
-
-def _resolved(url: str, href: str | None) -> str | None:
+def _resolved(url: str, href: str) -> str:
     """``href`` resolved against the URL of the document carrying it (RFC 3986 §5; DEV-
     ARCHIVE-HREFS: the examples' absolute hrefs are not the only form RFC 4287 allows)."""
-    return None if href is None else urljoin(url, href.strip())
+    return urljoin(url, href.strip())
 
 
-def _facts(url: str, document: FeedDocument) -> _Seen:
+def _link(url: str, document: FeedDocument, rel: str) -> str | None:
+    """The document's link ``rel`` resolved against ``url``; None when it has none."""
+    href = document.link(rel)
+    return None if href is None else _resolved(url, href)
+
+
+def _facts(url: str, document: FeedDocument) -> Seen:
     stamps = [e.updated for e in document.entries if e.updated is not None]
-    return _Seen(
+    return Seen(
         url=url,
-        self_link=_resolved(url, document.link("self")),
-        prev=_resolved(url, document.link("prev-archive")),
-        next=_resolved(url, document.link("next-archive")),
+        self_link=_link(url, document, "self"),
+        prev=_link(url, document, "prev-archive"),
+        next=_link(url, document, "next-archive"),
         oldest=min(stamps, default=None),
         newest=max(stamps, default=None),
     )
@@ -504,11 +318,13 @@ def _count_entries(document: FeedDocument, url: str, result: WalkResult) -> bool
         if entry.id is None or result.saw(entry.id):
             fresh += 1
         else:
-            result.judge("DS-ARCH-013", f"{url}: entry {entry.id} was already seen on a newer page")
+            result.judge(
+                ids.DS_ARCH_013, f"{url}: entry {entry.id} was already seen on a newer page"
+            )
     return fresh > 0 or not document.entries
 
 
-def _walk_forward(run: _Walk, oldest: _Seen, max_steps: int) -> None:
+def _walk_forward(run: _Walk, oldest: Seen, max_steps: int) -> None:
     """From the oldest archive back to the current document through next-archive."""
     result, older = run.result, oldest
     for _ in range(max_steps + 1):
@@ -523,23 +339,23 @@ def _walk_forward(run: _Walk, oldest: _Seen, max_steps: int) -> None:
             return
         problem = run.scope.link_problem("next-archive", older.next)
         if not run.scope.followable(older.next):
-            result.judge("DS-ARCH-010", f"{older.url}: {problem}")
+            result.judge(ids.DS_ARCH_010, f"{older.url}: {problem}")
             return
         reply = run.get(older.next, "next-archive")
         if reply is None:
             return
         if reply.status != 200:
-            result.judge("DS-ARCH-004", f"GET {older.next} (next-archive): status {reply.status}")
+            result.judge(ids.DS_ARCH_004, f"GET {older.next} (next-archive): status {reply.status}")
             return
         try:
             document = read_feed_root(parse_xml(reply.content))
         except (UnsafeOrInvalidXML, NotAnAtomFeed) as error:
-            result.judge("DS-FEED-002", f"{older.next}: {error}")
+            result.judge(ids.DS_FEED_002, f"{older.next}: {error}")
             return
         page = _facts(older.next, document)
         if normal_url(page.prev or "") != normal_url(older.self_link or older.url):
             result.judge(
-                "DS-ARCH-004",
+                ids.DS_ARCH_004,
                 f"{page.url}: prev-archive {page.prev!r}, expected {older.self_link!r} "
                 "(the page whose next-archive led here)",
             )
@@ -547,7 +363,7 @@ def _walk_forward(run: _Walk, oldest: _Seen, max_steps: int) -> None:
             return
         older = page
     result.judge(
-        "DS-ARCH-004",
+        ids.DS_ARCH_004,
         f"next-archive links end at {older.url} without reaching the current document "
         f"{result.current_self!r}",
     )
@@ -571,9 +387,11 @@ def bounded_recording(fetch: Fetch, recorder: Recorder, keep: int = KEPT_EXCHANG
 __all__ = [
     "MAX_PAGES",
     "MAX_SECONDS",
+    "NEEDS",
     "FeedScope",
     "WalkResult",
     "bounded_recording",
     "normal_url",
     "walk",
+    "walk_rules",
 ]

@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import codecs
 import re
+from typing import NoReturn
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
+
+from dropship_conformance.errors import ConformanceError
 
 __all__ = ["DEFAULT_MAX_BYTES", "UnsafeOrInvalidXML", "parse_xml"]
 
@@ -38,7 +41,7 @@ _XML_DECL_ENCODING = re.compile(
 _DTD_OR_ENTITY = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-class UnsafeOrInvalidXML(ValueError):
+class UnsafeOrInvalidXML(ConformanceError, ValueError):
     """The body is not a safe, well-formed XML document; ``reason`` says why."""
 
     def __init__(self, reason: str) -> None:
@@ -46,10 +49,10 @@ class UnsafeOrInvalidXML(ValueError):
         self.reason = reason
 
 
-class _RefuseExternal(etree.Resolver):
+class _RefuseExternal(etree.Resolver):  # type: ignore[misc]  # Resolver is Any: no lxml stubs
     """Resolver of last resort: libxml2 must never load anything from outside."""
 
-    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+    def resolve(self, system_url: str, public_id: str | None, context: object) -> NoReturn:
         raise UnsafeOrInvalidXML(f"refused to load external resource {system_url!r}")
 
 

@@ -83,4 +83,5 @@ class FeedLock:
             with self.shared(f"{method} {url}"):
                 return send(method, url, **options)
 
+        # Wrapped in place, so every holder of the session waits; mypy forbids assigning a method.
         session.request = request  # type: ignore[method-assign]

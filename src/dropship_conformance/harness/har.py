@@ -172,12 +172,12 @@ class HarWriter:
         line = redact(json.dumps(record, ensure_ascii=False), self.secrets)
         with self._lock:
             if self._file is not None:
-                self._append(line)
+                self._append(self._file, line)
 
-    def _append(self, line: str) -> None:
+    def _append(self, file: IO[str], line: str) -> None:
         # A worker's fragment is bare lines; the controller adds the separators when splicing.
         separator = "," if self.count and not self.worker else ""
-        self._file.write(separator + line.rstrip("\n") + "\n")  # type: ignore[union-attr]
+        file.write(separator + line.rstrip("\n") + "\n")
         self.count += 1
 
     def close(self, secrets: tuple[str, ...] = (), fragments: tuple[Path, ...] = ()) -> None:
@@ -189,7 +189,7 @@ class HarWriter:
             for fragment in fragments:
                 with fragment.open(encoding="utf-8") as lines:
                     for line in lines:
-                        self._append(line)
+                        self._append(self._file, line)
                 fragment.unlink()
             if not self.worker:
                 self._file.write("]}}\n")

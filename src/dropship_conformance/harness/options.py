@@ -9,18 +9,19 @@ another address needs only the two URLs.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dropship_conformance.catalogue import classes
+from dropship_conformance.errors import ConformanceError
 from dropship_conformance.feed.walk import MAX_PAGES, MAX_SECONDS
 
 ENV_PREFIX = "DROPSHIP_CONFORMANCE_"
 DEPTHS = ("quick", "deep")
 
 
-class OptionError(ValueError):
+class OptionError(ConformanceError, ValueError):
     """An option has a value the harness cannot use; the message names it."""
 
 
@@ -175,7 +176,7 @@ class Settings:
         return self.dropship_url is None and self.orders_url is None
 
 
-def value_of(option: Option, given: dict[str, Any], environ: dict[str, str]) -> Any:
+def value_of(option: Option, given: dict[str, Any], environ: Mapping[str, str]) -> Any:
     """One option's value: its flag (``given``, keyed by dest), else its variable, else its
     default; a value it cannot use is an :class:`OptionError` naming where it came from."""
     value, source = given.get(option.dest), option.flag
@@ -191,7 +192,7 @@ def value_of(option: Option, given: dict[str, Any], environ: dict[str, str]) -> 
         raise OptionError(f"{source}: {value!r} is not a valid {option.kind.__name__}") from None
 
 
-def resolve(given: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+def resolve(given: dict[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from flags (``given``, keyed by dest, None when absent), then env, then defaults."""
     environ = os.environ if environ is None else environ
     values = {option.dest: value_of(option, given, environ) for option in OPTIONS}

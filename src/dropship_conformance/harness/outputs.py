@@ -9,7 +9,7 @@ from __future__ import annotations
 import glob
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -94,7 +94,9 @@ class Outputs:
         self.latest = max(self.latest, exchange.number)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef) -> Iterator[object]:
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[object]
+    ) -> Generator[None, object, object]:
         """A fixture of a suite shared by several tests (the feed document a module reads once)
         made its exchanges during the first test's setup: every test using it cites them."""
         before = self.latest
@@ -114,12 +116,15 @@ class Outputs:
     # Outermost (tryfirst wrapper), so the harness plugin has moved the phase's exchanges to
     # the test when this reads them.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_makereport(self, item: pytest.Item) -> Iterator[object]:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         kept = [exchange_id(x.number, self.worker) for x in item.stash.get(plugin.EXCHANGES, [])]
         used = getattr(item, "fixturenames", ())
         shared = [x for name in used for x in self.shared.get(name, ())]
-        report.exchange_ids = sorted(set(kept + shared), key=_in_run_order)
+        # An extra field of the report, kept where pytest's own ``TestReport(**extra)`` keeps them.
+        report.__dict__["exchange_ids"] = sorted(set(kept + shared), key=_in_run_order)
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

@@ -8,18 +8,17 @@ secrets are removed there, once, before any of them sees it.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import Any, overload
 
 import pytest
 
 from dropship_conformance.client.exchange import redact
 from dropship_conformance.verdicts import Expect
 
-_V = TypeVar("_V")
 
-
-def redacted(value: _V, secrets: tuple[str, ...]) -> _V:
-    """``value`` with the secrets removed from every string in it.
+def redacted(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with the secrets removed from every string in it (of any of the kinds a
+    report field may hold, hence ``Any``).
 
     pytest's failure representations are dataclasses of strings, lists and tuples: they are
     redacted in place, so the terminal still renders them as pytest made them. A representation
@@ -69,7 +68,11 @@ def redact_outcome(
     user_properties[:] = [(name, _text_only(value, secrets)) for name, value in user_properties]
 
 
-def _text_only(value: _V, secrets: tuple[str, ...]) -> _V:
+@overload
+def _text_only(value: str, secrets: tuple[str, ...]) -> str: ...
+@overload
+def _text_only(value: object, secrets: tuple[str, ...]) -> object: ...
+def _text_only(value: object, secrets: tuple[str, ...]) -> object:
     """``value`` redacted when it is text; objects of the test (a reply, a dataclass of its
     own) are left as they are."""
     return redact(value, secrets) if isinstance(value, str) else value

@@ -316,7 +316,7 @@ def evidence_source(finding: Finding, matrix: Matrix) -> tuple[RecordedTest | No
         t for t in matrix.tests.values() if t.exchanges and t.nodeid.startswith(tuple(modules))
     ]
     naming = [t for t in sharing if any(x.url in finding.message for x in t.exchanges)]
-    chosen = (naming or sharing or [None])[0]
+    chosen = next(iter(naming or sharing), None)
     return chosen, chosen is not None
 
 

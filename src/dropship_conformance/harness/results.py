@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # jsonschema ships no type stubs
 
 from dropship_conformance import __version__
 from dropship_conformance.catalogue import Requirement
+from dropship_conformance.errors import ConformanceError
 from dropship_conformance.specs import spec_path
 from dropship_conformance.verdicts import Verdict
 
@@ -133,10 +134,11 @@ def document(
 @cache
 def schema() -> dict[str, Any]:
     with spec_path(SCHEMA_FILE).open(encoding="utf-8") as handle:
-        return json.load(handle)
+        parsed: dict[str, Any] = json.load(handle)
+    return parsed
 
 
-class Unreadable(ValueError):
+class Unreadable(ConformanceError, ValueError):
     """A results file that cannot be compared; the message says which and why, in one line."""
 
 
@@ -154,7 +156,7 @@ def load(path: Path) -> dict[str, Any]:
     if problem is not None:
         where = "/".join(str(part) for part in problem.absolute_path) or "the top level"
         raise Unreadable(f"{path}: not a conformance results file: at {where}: {problem.message}")
-    return data
+    return cast(dict[str, Any], data)  # the schema just checked requires an object
 
 
 @dataclass(frozen=True)

@@ -133,18 +133,14 @@ def items(
         )
         # Two DropShip items per supplier at simplest: one update may then name several SKUs.
         per_supplier = st.integers(0, 1).map(lambda fewer: 2 - fewer)
-        heads = st.tuples(
-            *(
-                per_supplier.flatmap(
-                    lambda n, s=s: st.lists(
-                        item.map(lambda i: replace(i, item_type=DROPSHIP, supplier=s)),
-                        min_size=n,
-                        max_size=n,
-                    )
-                )
-                for s in picked
-            )
-        ).map(lambda groups: [i for group in groups for i in group])
+
+        def dropship_of(supplier: int) -> st.SearchStrategy[list[ItemShape]]:
+            dropship = item.map(lambda i: replace(i, item_type=DROPSHIP, supplier=supplier))
+            return per_supplier.flatmap(lambda n: st.lists(dropship, min_size=n, max_size=n))
+
+        heads = st.tuples(*(dropship_of(s) for s in picked)).map(
+            lambda groups: [i for group in groups for i in group]
+        )
         rest = st.lists(item, max_size=max(max_size - 2 * len(picked), 0))
         # Numbered, so SKUs are unique by construction: a filter would discard whole
         # sequences of the state machine when two drawn SKUs meet.

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
+from dropship_conformance.checks import ids
+
 # Tenants: who addresses the order, and how.
 OWN = "own"  # our order under our Companies/Suppliers URI
 OTHER_URI = "other-uri"  # our order under the other company's (supplier's) URI, our token
@@ -67,50 +69,63 @@ class Row:
 
 ROWS: tuple[Row, ...] = (
     # ---- own tenant, an order in each state
-    Row(("getOrder",), (OWN,), OPEN + CLOSED, SUCCESS, "ORD-UPD-003"),
-    Row(("listItems",), (OWN,), OPEN + CLOSED, SUCCESS, "ORD-ITEM-007"),
-    Row(("getOrderFull",), (OWN,), OPEN + CLOSED, SUCCESS, "ORD-FULL-002"),
-    Row(("getOrder", "listItems"), (OWN,), (EXPIRED,), SUCCESS, "ORD-EXP-002"),
-    Row(("updateOrder", "updateOrderFull"), (OWN,), OPEN, SUCCESS, "ORD-STATE-004"),
-    Row(("updateOrderFull",), (OWN,), CLOSED, CLIENT_ERROR, "ORD-FULL-005"),
-    Row(("updateOrder", "updateOrderFull"), (OWN,), (EXPIRED,), CONFLICT, "ORD-EXP-001"),
-    Row(("addItem",), (OWN,), OPEN, SUCCESS, "ORD-ITEM-001"),
-    Row(("addItem", "processOrder"), (OWN,), (EXPIRED,), CONFLICT, "ORD-EXP-002"),
-    Row(("processOrder",), (OWN,), OPEN, SUCCESS, "ORD-PROC-001"),
-    Row(("processOrder",), (OWN,), CLOSED, CONFLICT, "ORD-PROC-004"),
+    Row(("getOrder",), (OWN,), OPEN + CLOSED, SUCCESS, ids.ORD_UPD_003),
+    Row(("listItems",), (OWN,), OPEN + CLOSED, SUCCESS, ids.ORD_ITEM_007),
+    Row(("getOrderFull",), (OWN,), OPEN + CLOSED, SUCCESS, ids.ORD_FULL_002),
+    Row(("getOrder", "listItems"), (OWN,), (EXPIRED,), SUCCESS, ids.ORD_EXP_002),
+    Row(("updateOrder", "updateOrderFull"), (OWN,), OPEN, SUCCESS, ids.ORD_STATE_004),
+    Row(("updateOrderFull",), (OWN,), CLOSED, CLIENT_ERROR, ids.ORD_FULL_005),
+    Row(("updateOrder", "updateOrderFull"), (OWN,), (EXPIRED,), CONFLICT, ids.ORD_EXP_001),
+    Row(("addItem",), (OWN,), OPEN, SUCCESS, ids.ORD_ITEM_001),
+    Row(("addItem", "processOrder"), (OWN,), (EXPIRED,), CONFLICT, ids.ORD_EXP_002),
+    Row(("processOrder",), (OWN,), OPEN, SUCCESS, ids.ORD_PROC_001),
+    Row(("processOrder",), (OWN,), CLOSED, CONFLICT, ids.ORD_PROC_004),
     # ---- another company, in every state: a 4xx that shows and changes nothing
-    Row(ORDER_OPERATIONS, (OTHER_URI, OTHER_ORDER), STATES, CLIENT_ERROR, "AUTH-004"),
-    Row(ORDER_OPERATIONS, (OTHER_ORDER,), STATES, NOT_FOUND, "AUTH-006"),
+    Row(ORDER_OPERATIONS, (OTHER_URI, OTHER_ORDER), STATES, CLIENT_ERROR, ids.AUTH_004),
+    Row(ORDER_OPERATIONS, (OTHER_ORDER,), STATES, NOT_FOUND, ids.AUTH_006),
     # ---- an id naming no order
-    Row(ORDER_OPERATIONS, (UNKNOWN,), (NONE,), NOT_FOUND, "ORD-ERR-005"),
+    Row(ORDER_OPERATIONS, (UNKNOWN,), (NONE,), NOT_FOUND, ids.ORD_ERR_005),
     # ---- collections
-    Row(("createOrder",), (OWN,), (NONE,), SUCCESS, "ORD-CRT-001"),
-    Row(("createOrderFull",), (OWN,), (NONE,), SUCCESS, "ORD-FULL-001"),
-    Row(("listOrders",), (OWN,), (NONE,), SUCCESS, "ORD-FLT-001"),
-    Row(("listOrderFull",), (OWN,), (NONE,), SUCCESS, "ORD-FULL-003"),
-    Row(COLLECTIONS, (OTHER_URI,), (NONE,), CLIENT_ERROR, "AUTH-004"),
+    Row(("createOrder",), (OWN,), (NONE,), SUCCESS, ids.ORD_CRT_001),
+    Row(("createOrderFull",), (OWN,), (NONE,), SUCCESS, ids.ORD_FULL_001),
+    Row(("listOrders",), (OWN,), (NONE,), SUCCESS, ids.ORD_FLT_001),
+    Row(("listOrderFull",), (OWN,), (NONE,), SUCCESS, ids.ORD_FULL_003),
+    Row(COLLECTIONS, (OTHER_URI,), (NONE,), CLIENT_ERROR, ids.AUTH_004),
     # ---- Supplier Orders API: the two update endpoints and the feed reads
-    Row(("putOrderStatusUpdate",), (OWN,), (NONE,), SUCCESS, "DS-UPD-001"),
-    Row(("putItemStatusUpdate",), (OWN,), (NONE,), SUCCESS, "DS-ITEM-001"),
-    Row(DROPSHIP_UPDATES, (OTHER_URI, OTHER_ORDER), (NONE,), CLIENT_ERROR, "AUTH-003"),
-    Row(DROPSHIP_UPDATES, (UNKNOWN,), (NONE,), CLIENT_ERROR, "DS-ERR-005"),
-    Row(("getNotifications",), (OWN,), (NONE,), SUCCESS, "DS-FEED-001"),
-    Row(FEED_READS, (OTHER_URI,), (NONE,), CLIENT_ERROR, "AUTH-002"),
+    Row(("putOrderStatusUpdate",), (OWN,), (NONE,), SUCCESS, ids.DS_UPD_001),
+    Row(("putItemStatusUpdate",), (OWN,), (NONE,), SUCCESS, ids.DS_ITEM_001),
+    Row(DROPSHIP_UPDATES, (OTHER_URI, OTHER_ORDER), (NONE,), CLIENT_ERROR, ids.AUTH_003),
+    Row(DROPSHIP_UPDATES, (UNKNOWN,), (NONE,), CLIENT_ERROR, ids.DS_ERR_005),
+    Row(("getNotifications",), (OWN,), (NONE,), SUCCESS, ids.DS_FEED_001),
+    Row(FEED_READS, (OTHER_URI,), (NONE,), CLIENT_ERROR, ids.AUTH_002),
 )
 
 
 # The rule an accepted write's effect is judged by, read back after it (a status alone is no
 # evidence that the change was made).
 EFFECT_RULES = {
-    "createOrder": "ORD-FLT-001",
-    "createOrderFull": "ORD-FULL-003",
-    "updateOrder": "ORD-UPD-001",
-    "updateOrderFull": "ORD-FULL-004",
-    "addItem": "ORD-ITEM-007",
-    "processOrder": "ORD-PROC-002",
-    "putOrderStatusUpdate": "DS-UPD-006",
-    "putItemStatusUpdate": "DS-EVT-006",
+    "createOrder": ids.ORD_FLT_001,
+    "createOrderFull": ids.ORD_FULL_003,
+    "updateOrder": ids.ORD_UPD_001,
+    "updateOrderFull": ids.ORD_FULL_004,
+    "addItem": ids.ORD_ITEM_007,
+    "processOrder": ids.ORD_PROC_002,
+    "putOrderStatusUpdate": ids.DS_UPD_006,
+    "putItemStatusUpdate": ids.DS_EVT_006,
 }
+
+
+# How a new order reaches each state: a State by update, Process, or the sandbox's force.
+STEPS: dict[str, tuple[str, ...]] = {
+    CREATED: (),
+    PENDING: ("Pending",),
+    PROCESSED: ("Process",),
+    CANCELLED: ("Pending", "Cancelled"),
+    COMPLETED: ("force:Completed",),
+    EXPIRED: (),
+}
+# The State a read-back shows for each state of the matrix.
+SHOWN_STATE = {**{state: state for state in STATES}, EXPIRED: "Created"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,13 @@ class Cell:
     @property
     def rules(self) -> tuple[str, ...]:
         return tuple(row.rule for row in self.rows)
+
+    @property
+    def decides(self) -> tuple[str, ...]:
+        """The rules the cell's test decides: its rows', and the rule an accepted write's
+        effect is read back by."""
+        effect = EFFECT_RULES.get(self.operation) if self.accepted else None
+        return self.rules + ((effect,) if effect is not None else ())
 
 
 # The quick (default) run: another tenant's cells in these states only; ``--depth deep`` runs

@@ -62,9 +62,16 @@ def second_identity(info: dict[str, Any], settings: Settings) -> str | None:
     )
 
 
+def _roots(settings: Settings) -> tuple[str, str]:
+    """The dropship and Orders API roots: both given (``resolve`` refuses one alone), or both
+    set from the embedded sandbox."""
+    assert settings.dropship_url is not None and settings.orders_url is not None
+    return settings.dropship_url, settings.orders_url
+
+
 def _probe(session: HttpSession, settings: Settings) -> None:
     """Any HTTP answer means reachable; no answer ends the run (exit code 2)."""
-    for url in (settings.dropship_url, settings.orders_url):
+    for url in _roots(settings):
         session.request("GET", url, token=None)
 
 
@@ -84,11 +91,12 @@ def open_target(
             settings = replace(
                 settings, dropship_url=f"{root}/dropship/v1", orders_url=f"{root}/orders/v1"
             )
+        dropship_url, orders_url = _roots(settings)
         recorder = Recorder(secrets=settings.secrets, listeners=list(listeners))
         session = HttpSession(
             recorder,
             token=settings.token,
-            origins=(settings.dropship_url, settings.orders_url),
+            origins=(dropship_url, orders_url),
             timeout=settings.timeout,
         )
         stack.callback(session.close)
@@ -96,7 +104,7 @@ def open_target(
             _probe(session, settings)
         except TargetError as error:
             raise TargetError(f"target unreachable: {error}") from None
-        control = SandboxControl.discover(session, settings.dropship_url)
+        control = SandboxControl.discover(session, dropship_url)
         info = control.info().json() if control else None
         if settings.other_token is None and info is not None:
             settings = replace(settings, other_token=second_identity(info, settings))
@@ -106,8 +114,8 @@ def open_target(
             settings=settings,
             recorder=recorder,
             session=session,
-            dropship=DropshipClient(session, settings.dropship_url, settings.supplier_id),
-            orders=OrdersClient(session, settings.orders_url, settings.company_id),
+            dropship=DropshipClient(session, dropship_url, settings.supplier_id),
+            orders=OrdersClient(session, orders_url, settings.company_id),
             control=control,
             sandbox_info=info,
         )

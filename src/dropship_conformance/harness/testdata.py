@@ -3,7 +3,7 @@
 On the reference sandbox the test-control API creates them. On a foreign target they are made
 the way a retailer would (ASSUME-ORDERS-TO-DROPSHIP): an Orders API order with DropShip items of
 the supplier, then Process, then a bounded wait for its ``order-created`` entry. Whatever cannot
-be set up skips the test with the reason: a missing precondition is never a pass.
+be set up raises SetupImpossible with the reason: a missing precondition is never a pass.
 
 The links between the two APIs (that entry, and the supplier's updates shown on the Orders API
 items) are waited for with a bound, and a target that does not show one costs that wait once per
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
-import pytest
-
+from dropship_conformance.checks import ids
 from dropship_conformance.client import Reply
+from dropship_conformance.errors import SetupImpossible
 from dropship_conformance.feed import atom, events
 from dropship_conformance.feed.rules import MAX_ENTRIES
 from dropship_conformance.harness.options import option
@@ -40,7 +40,7 @@ LINKS = {
     "updates": "show the supplier's updates on the Orders API items (LINK-004, LINK-005)",
 }
 # The link each LINK requirement waits for: a target that copies no update back costs one wait.
-LINK_OF = {"LINK-004": "updates", "LINK-005": "updates"}
+LINK_OF = {ids.LINK_004: "updates", ids.LINK_005: "updates"}
 
 
 def current_test() -> str:
@@ -130,7 +130,7 @@ class TestData:
             return {}
         if settings.other_token is None:
             token = option("other-token")
-            pytest.skip(
+            raise SetupImpossible(
                 f"no token of supplier {settings.other_supplier_id} is known: give "
                 f"{token.flag} (or {token.env}) to read its feed"
             )
@@ -146,7 +146,9 @@ class TestData:
         items = _items(uuid.uuid4().hex[:8])
         reply = self.target.control.create_order(self._supplier(other_supplier), {"items": items})
         if reply.status not in (200, 201):
-            pytest.skip(_refused("create a dropship order through the sandbox control API", reply))
+            raise SetupImpossible(
+                _refused("create a dropship order through the sandbox control API", reply)
+            )
         order_id = reply.json()["id"]
         entry = self.find_created(
             lambda value: value.get("order-id") == order_id, wait=0, **options
@@ -170,7 +172,7 @@ class TestData:
         }
         created = orders.create_order({k: v for k, v in body.items() if v is not None})
         if created.status != 201:
-            pytest.skip(_refused("create an order through the Orders API", created))
+            raise SetupImpossible(_refused("create an order through the Orders API", created))
         order = created.json()
         for item in items:
             added = orders.add_item(
@@ -186,11 +188,11 @@ class TestData:
                 },
             )
             if added.status != 201:
-                pytest.skip(_refused("add a DropShip item through the Orders API", added))
+                raise SetupImpossible(_refused("add a DropShip item through the Orders API", added))
         before = self.entry_ids(**options)
         processed = orders.process_order(order["Id"])
         if processed.status != 201:
-            pytest.skip(_refused("process the order through the Orders API", processed))
+            raise SetupImpossible(_refused("process the order through the Orders API", processed))
         printable = order.get("PrintableId")
 
         def made_from_it(value: dict[str, Any]) -> bool:
@@ -233,20 +235,21 @@ class TestData:
             unreadable = None
             for entry in self.recent_entries(**options):
                 if entry.payload_kind == "order-created":
-                    value = events.to_value(entry.payload)
+                    # An order-created payload is an element of fields: a dict.
+                    value: dict[str, Any] = events.to_value(entry.payload)
                     if matches(value):
                         return value
                 elif entry.payload_kind is None and before is not None and entry.id not in before:
                     unreadable = entry.id
             if unreadable is not None:
-                pytest.skip(
+                raise SetupImpossible(
                     f"not checked: the feed of supplier {supplier} shows a new entry "
                     f"{unreadable!r} whose content is no urn:iQmetrix:dropship event the harness "
                     "can read, so the test's order cannot be found in it (DS-FEED-011)"
                 )
             if time.monotonic() >= deadline:
                 self._miss("order-created", wait)
-                pytest.skip(
+                raise SetupImpossible(
                     f"no matching order-created entry appeared in the feed of supplier "
                     f"{supplier} within {wait:g} s "
                     "(the target does not show Orders API orders to the supplier, "
@@ -286,7 +289,7 @@ class TestData:
             if missed is None:
                 continue
             if missed.test != current_test():
-                pytest.skip(missed.reason())
+                raise SetupImpossible(missed.reason())
             wait = 0.0
         return wait
 
@@ -301,14 +304,14 @@ class TestData:
         reply = self.target.dropship.notifications(**options)
         for _ in range(LOOKUP_PAGES):
             if reply.status != 200:
-                pytest.skip(_refused("read the order feed", reply))
+                raise SetupImpossible(_refused("read the order feed", reply))
             try:
                 document = atom.read_feed(reply.content)
             except ValueError as error:
-                pytest.skip(
+                raise SetupImpossible(
                     f"cannot find the test's order: the feed at {reply.url} is not a "
                     f"readable Atom document ({error})"
-                )
+                ) from error
             yield from document.entries
             previous = document.link("prev-archive")
             if previous is None:

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dropship_conformance.errors import ConformanceError
+
 STATES = ("Created", "Pending", "Processed", "Cancelled", "Completed")
 CHANGEABLE = ("Created", "Pending")
 DEFAULT_EXPIRY_HOURS = 72  # 003/004 Order: "Defaults to 72 hours"
@@ -26,7 +28,7 @@ LINKED_STATUS = {"Cancelled": 2, "Ordered": 4, "Error": 5, "NotAvailable": 6, "S
 MANUAL = {("Created", "Pending"), ("Created", "Created"), ("Pending", "Pending")}
 
 
-class Refused(Exception):
+class Refused(ConformanceError):
     """The documents refuse this change (the state machine or expiry): 409 on a target."""
 
 
@@ -123,7 +125,7 @@ class LinkedSystem:
         """Process: the order-created each supplier's feed gains, by supplier."""
         order = self._changeable(order_id)
         order.state = "Processed"
-        created = {}
+        created: dict[int, list[Item]] = {}
         for item in order.items.values():
             if item.dropship and item.supplier is not None:
                 created.setdefault(item.supplier, []).append(item)

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from dropship_conformance.checks import ids
+
 CONDITIONS = ("shape", "sibling", "state", "boundary", "link")
 
 
@@ -33,7 +35,7 @@ BUGS: tuple[Bug, ...] = (
     # ---- shapes ---------------------------------------------------------------------------
     Bug(
         "process-first-supplier-takes-all",
-        "LINK-003",
+        ids.LINK_003,
         "shape",
         "Process of an order with DropShip items of several suppliers puts every DropShip "
         "item into one dropship order of the first supplier",
@@ -41,61 +43,61 @@ BUGS: tuple[Bug, ...] = (
     ),
     Bug(
         "item-update-first-sku-only",
-        "DS-EVT-006",
+        ids.DS_EVT_006,
         "shape",
         "an ItemStatusUpdate naming several SKUs records and feeds only the first",
         caught=True,
     ),
     Bug(
         "tracking-first-number-only",
-        "DS-TRK-001",
+        ids.DS_TRK_001,
         "shape",
         "a TrackingInfo of several comma-delimited numbers is fed as its first number",
         caught=True,
     ),
     Bug(
         "feed-quantity-one",
-        "LINK-002",
+        ids.LINK_002,
         "shape",
         "Process feeds every order-item with quantity 1, whatever Quantity was ordered",
         caught=True,
     ),
     Bug(
         "process-drops-items-after-four",
-        "LINK-002",
+        ids.LINK_002,
         "shape",
         "Process feeds at most 4 order-items per supplier; the others are dropped",
         caught=True,
     ),
     Bug(
         "order-status-first-item-only",
-        "LINK-004",
+        ids.LINK_004,
         "shape",
         "an OrderStatusUpdate shows on the first Orders API item of the order only",
     ),
     # ---- siblings -------------------------------------------------------------------------
     Bug(
         "orderfull-id-mismatch-accepted",
-        "ORD-ERR-004",
+        ids.ORD_ERR_004,
         "sibling",
         "PUT OrderFull accepts a body Id other than the URI OrderId (PUT Order refuses it)",
         caught=True,
     ),
     Bug(
         "process-id-mismatch-accepted",
-        "ORD-PROC-003",
+        ids.ORD_PROC_003,
         "sibling",
         "Process accepts a body OrderId other than the URI OrderId and processes the order",
     ),
     Bug(
         "add-item-after-processed",
-        "ORD-ITEM-001",
+        ids.ORD_ITEM_001,
         "sibling",
         "POST Items adds an item to a Processed order (PUT Order and OrderFull refuse)",
     ),
     Bug(
         "item-status-other-supplier",
-        "AUTH-003",
+        ids.AUTH_003,
         "sibling",
         "ItemStatusUpdate finds the order without its supplier: a supplier updates the items "
         "of another supplier's order (OrderStatusUpdate refuses)",
@@ -103,7 +105,7 @@ BUGS: tuple[Bug, ...] = (
     ),
     Bug(
         "item-status-unknown-status",
-        "DS-STAT-003",
+        ids.DS_STAT_003,
         "sibling",
         "ItemStatusUpdate records a status name of neither enumeration (OrderStatusUpdate "
         "refuses it)",
@@ -111,21 +113,21 @@ BUGS: tuple[Bug, ...] = (
     ),
     Bug(
         "orderfull-read-other-company",
-        "AUTH-004",
+        ids.AUTH_004,
         "sibling",
         "GET OrderFull({OrderId}) shows an order of another company (GET Orders refuses)",
         caught=True,
     ),
     Bug(
         "items-read-other-company",
-        "AUTH-004",
+        ids.AUTH_004,
         "sibling",
         "GET Orders({OrderId})/Items lists the items of another company's order",
         caught=True,
     ),
     Bug(
         "item-information-first-entry-checked",
-        "DS-ITEM-004",
+        ids.DS_ITEM_004,
         "sibling",
         "ItemStatusUpdate checks Status only on its first ItemInformation entry; a later "
         "entry without Status is recorded",
@@ -133,55 +135,55 @@ BUGS: tuple[Bug, ...] = (
     # ---- states ---------------------------------------------------------------------------
     Bug(
         "orderfull-expiry-ignored",
-        "ORD-EXP-001",
+        ids.ORD_EXP_001,
         "state",
         "PUT OrderFull updates an expired order (PUT Order answers 409 Conflict)",
         caught=True,
     ),
     Bug(
         "orderfull-updates-processed",
-        "ORD-FULL-005",
+        ids.ORD_FULL_005,
         "state",
         "PUT OrderFull updates a Processed order that sends no State",
         caught=True,
     ),
     Bug(
         "expired-state-change-accepted",
-        "ORD-EXP-001",
+        ids.ORD_EXP_001,
         "state",
         "an expired order still takes a State change by PUT Order (other updates get 409)",
         caught=True,
     ),
     Bug(
         "orderfull-cancels-created",
-        "ORD-STATE-002",
+        ids.ORD_STATE_002,
         "state",
         "PUT OrderFull cancels a Created order (PUT Order answers 409)",
     ),
     # ---- boundaries -----------------------------------------------------------------------
     Bug(
         "expiry-zero-hours-default",
-        "ORD-EXP-001",
+        ids.ORD_EXP_001,
         "boundary",
         "OrderExpiryHours 0 is read as not sent: the order expires after 72 hours",
         caught=True,
     ),
     Bug(
         "feed-page-51",
-        "DS-FEED-009",
+        ids.DS_FEED_009,
         "boundary",
         "the current page is archived at 51 entries instead of 50",
         caught=True,
     ),
     Bug(
         "oldest-archive-prev-self",
-        "DS-ARCH-009",
+        ids.DS_ARCH_009,
         "boundary",
         "the oldest archive page carries a prev-archive link to itself",
     ),
     Bug(
         "oldest-archive-drops-last-entry",
-        "DS-ARCH-005",
+        ids.DS_ARCH_005,
         "boundary",
         "the oldest archive page leaves out its oldest entry",
         caught=True,
@@ -189,13 +191,13 @@ BUGS: tuple[Bug, ...] = (
     # ---- the link -------------------------------------------------------------------------
     Bug(
         "second-supplier-not-reflected",
-        "LINK-004",
+        ids.LINK_004,
         "link",
         "updates of every supplier but the first of an order never show on its Orders API items",
     ),
     Bug(
         "process-feeds-first-supplier-only",
-        "LINK-001",
+        ids.LINK_001,
         "link",
         "Process of an order with DropShip items of several suppliers creates the dropship "
         "order of the first supplier only",

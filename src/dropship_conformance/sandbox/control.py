@@ -72,7 +72,8 @@ CONTROL_BASE = "/_sandbox"
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store
+    store: Store = request.app.state.store
+    return store
 
 
 def _root(request: Request) -> str:

@@ -55,7 +55,8 @@ def api_base(request: Request) -> str:
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store
+    store: Store = request.app.state.store
+    return store
 
 
 def _feed_response(request: Request, store: Store, page_id: str | None, sid: int) -> Response:
@@ -225,7 +226,7 @@ async def put_item_status_update(request: Request) -> Response:
     infos = obj.array("ItemInformation", required=not optional, min_items=0 if optional else 1)
     assert body_id is not None
     infos = infos or []
-    statuses = []
+    statuses: list[str] = []
     stored_infos = []
     for index, info in enumerate(infos):
         item = Obj(info, f"ItemInformation[{index}]")
@@ -273,8 +274,11 @@ def _item_status(request: Request, item: Obj, earlier: list[str], profile: Profi
     value = item.value.get("Status")
     if earlier and value is None and active(request.app, "item-information-first-entry-checked"):
         return earlier[0]
-    unknown = isinstance(value, str) and ds_status_name(value) is None
-    if unknown and active(request.app, "item-status-unknown-status"):
+    if (
+        isinstance(value, str)
+        and ds_status_name(value) is None
+        and active(request.app, "item-status-unknown-status")
+    ):
         return value
     return _status(item, "Status", "ItemStatus", profile)
 

@@ -13,140 +13,25 @@ import sqlite3
 import uuid
 from collections.abc import Collection
 from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import enums
 from .clock import atom_time
-from .errors import bad_field
+from .order_payload import PENDING, UPDATE_FIELDS, bounded_event, initial_state, new_order
+from .order_payload import decimal_text as decimal_text
+from .order_payload import store_address as store_address
 from .profile import Profile
-from .store import NewEvent, dumps
-
-if TYPE_CHECKING:
-    from .store import Directory, Store
-
-PENDING = "PendingSupplier"  # 002 §Order Statuses: the status of a new dropship order
-# What one request may add to a feed, as the stored JSON of one event. Every client of the
-# supplier downloads the page it lands on for as long as it is current (and its archive for
-# good): a 0.9 MB ItemStatusUpdate once added 19 MB to a page, and another company's
-# Process 5 MB to supplier 60455's feed. A real order or update is a few kilobytes.
-MAX_EVENT_BYTES = 64 * 1024
-
-# OrderStatusUpdate / ItemInformation field -> item-information element (000 §OrderStatusUpdated).
-UPDATE_FIELDS: dict[str, str] = {
-    "Info": "info",
-    "Message": "message",
-    "ReferenceName": "reference-name",
-    "ReferenceValue": "reference-value",
-    "ShippingProvider": "shipping-provider",
-    "TrackingInfo": "tracking-info",
-}
-
-
-def decimal_text(value: Any) -> str:
-    """A JSON number or numeric string as xs:decimal text (no exponent)."""
-    number = Decimal(str(value))
-    text = format(number, "f")
-    return text
-
-
-def _bounded_event(model: dict[str, Any], field: str) -> str:
-    """The event's stored JSON; 400 naming ``field`` when it is over MAX_EVENT_BYTES."""
-    text = dumps(model)
-    size = len(text.encode("utf-8"))
-    if size > MAX_EVENT_BYTES:
-        raise bad_field(
-            field,
-            f"would add a feed event of {size} bytes; one request may add at most "
-            f"{MAX_EVENT_BYTES} (fewer or shorter entries)",
-        )
-    return text
-
-
-def store_address(directory: Directory, location_id: int) -> dict[str, Any]:
-    """A store's shipping address: its name as business-name (001), type "Store" (002)."""
-    address = directory.location_address[location_id]
-    out = {
-        "address-id": address["address-id"],
-        "business-name": directory.location_name[location_id],
-    }
-    out.update({key: value for key, value in address.items() if key != "address-id"})
-    return out
-
-
-def normalize_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """order-item models in the element order of the 000/001 examples."""
-    return [
-        {
-            "catalog-id": str(item["catalog-id"]),
-            "description": str(item.get("description") or ""),
-            "quantity": int(item["quantity"]),
-            "selling-price": decimal_text(item.get("selling-price", 0)),
-            "sku": str(item["sku"]),
-        }
-        for item in items
-    ]
+from .records import NewEvent, dumps
+from .store import Store
 
 
 def create_dropship_order(
-    store: Store,
-    conn: sqlite3.Connection,
-    now: datetime,
-    *,
-    supplier_id: int,
-    company_id: int,
-    location_id: int,
-    po_reference: str,
-    printable_id: str,
-    ship_to_store: bool,
-    shipping_entity_id: int,
-    shipping_address: dict[str, Any],
-    shipping_customer: dict[str, Any],
-    shipping_method: str,
-    items: list[dict[str, Any]],
-    order_id: str | None = None,
-    source_order_id: str | None = None,
-    orders_item_ids: list[str | None] | None = None,
+    store: Store, conn: sqlite3.Connection, now: datetime, **fields: Any
 ) -> dict[str, Any]:
-    """Store a new dropship order (PendingSupplier) and append its order-created event."""
-    order_id = order_id or str(uuid.uuid4())
-    model = {
-        "items": normalize_items(items),
-        "order-id": order_id,
-        "seller": {
-            "company-id": company_id,
-            "location-id": location_id,
-            "po-reference": po_reference,
-            "printable-id": printable_id,
-        },
-        "ship-to-store": ship_to_store,
-        # 001: "If shipped to store, Location identifier of store selected, otherwise 0"
-        "shipping-entity-id": shipping_entity_id if ship_to_store else 0,
-        "shipping-address": shipping_address,
-        "shipping-customer": shipping_customer,
-        "shipping-method": shipping_method,
-        "supplier-id": supplier_id,
-    }
-    data = _bounded_event(model, "items")
-    item_state = None
-    if orders_item_ids is not None:
-        item_state = dumps([_initial_state(orders_item_id) for orders_item_id in orders_item_ids])
-    store.insert_ds_orders(
-        conn,
-        [
-            (
-                order_id,
-                supplier_id,
-                company_id,
-                PENDING,
-                data,
-                item_state,
-                source_order_id,
-                atom_time(now),
-            )
-        ],
-    )
-    store.append_events(conn, supplier_id, [NewEvent("created", order_id, None)], atom_time(now))
+    """Store a new dropship order (PendingSupplier) and append its order-created event;
+    ``fields`` are :func:`.order_payload.new_order`'s."""
+    model, row = new_order(atom_time(now), **fields)
+    store.insert_new_ds_order(conn, row)
     return model
 
 
@@ -215,24 +100,18 @@ def create_synthetic_orders(
     return ids
 
 
-def _initial_state(orders_item_id: str | None = None) -> dict[str, Any]:
-    state: dict[str, Any] = {"status": PENDING}
-    for element in UPDATE_FIELDS.values():
-        state[element] = None
-    state["orders-item-id"] = orders_item_id
-    return state
-
-
 def order_items(row: sqlite3.Row) -> list[dict[str, Any]]:
     """The order-item models of a stored dropship order."""
-    return json.loads(row["data"])["items"]
+    items: list[dict[str, Any]] = json.loads(row["data"])["items"]
+    return items
 
 
 def item_states(row: sqlite3.Row, model: dict[str, Any]) -> list[dict[str, Any]]:
     """The per-item state of a stored order (default: PendingSupplier, nothing tracked)."""
     if row["item_state"]:
-        return json.loads(row["item_state"])
-    return [_initial_state() for _ in model["items"]]
+        states: list[dict[str, Any]] = json.loads(row["item_state"])
+        return states
+    return [initial_state() for _ in model["items"]]
 
 
 def order_view(store: Store, conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
@@ -392,7 +271,7 @@ def _finish_update(
         "order-id": row["id"],
         "supplier-id": row["supplier_id"],
     }
-    text = _bounded_event(payload, "ItemInformation" if kind == "ItemStatusUpdate" else "body")
+    text = bounded_event(payload, "ItemInformation" if kind == "ItemStatusUpdate" else "body")
     store.set_ds_order_state(conn, row["id"], order_status, states)
     store.log_update(conn, row["id"], kind, body, atom_time(now))
     store.append_events(

@@ -12,6 +12,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from ..errors import ConformanceError
+
 CATALOGUE: dict[str, tuple[int, str]] = {
     # 001 §ERRORS (dropship)
     "bad_supplier_id": (400, "Cannot find supplier identifier in the uri"),
@@ -58,7 +60,7 @@ def printable(text: str, limit: int = 80) -> str:
     return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
 
-class ApiError(Exception):
+class ApiError(ConformanceError):
     """An error answer of the catalogue; raised anywhere in a handler."""
 
     def __init__(self, key: str, **params: Any) -> None:

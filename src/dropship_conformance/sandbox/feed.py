@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 
 from .profile import Profile
 from .store import PageRow
@@ -141,7 +141,8 @@ def render_page(
         if profile.feed_omits_shipping_entity_id:
             model.pop("shipping-entity-id", None)
         content.append(payload_element(kind, model))
-    return _DECLARATION + etree.tostring(feed, encoding="utf-8", pretty_print=True)
+    document: bytes = etree.tostring(feed, encoding="utf-8", pretty_print=True)
+    return _DECLARATION + document
 
 
 class RenderCache:

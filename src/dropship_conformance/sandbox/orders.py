@@ -120,11 +120,13 @@ STRICT = Profile()
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store
+    store: Store = request.app.state.store
+    return store
 
 
 def _profile(request: Request) -> Profile:
-    return request.app.state.profile
+    profile: Profile = request.app.state.profile
+    return profile
 
 
 # ---- validation ----------------------------------------------------------------------------
@@ -261,6 +263,7 @@ def _item(
         and not same_guid(body_order_id, order_id)
     ):
         raise ApiError("id_mismatch")
+    status_id: int | None
     if update and profile.orders_update_fields_optional:
         type_id, status_id = _item_ids_or_defaults(obj, existing)
     else:
@@ -871,6 +874,7 @@ def _shipping(
     customer (or the billing customer) and the shipping address (or the customer's first).
     """
     store_id = order.get("ShippingEntityId") or 0
+    address: dict[str, Any] | None
     if store_id:
         address = dropship_model.store_address(directory, store_id)
         customer_id = order.get("BillingCustomerId")

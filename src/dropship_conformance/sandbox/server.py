@@ -34,6 +34,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ..errors import ConformanceError
 from .app import create_app
 from .profile import Profile
 from .store import Store
@@ -50,7 +51,7 @@ WORKER_RESTART_DELAY = 1.0
 log = logging.getLogger("dropship_conformance.sandbox")
 
 
-class PortInUse(Exception):
+class PortInUse(ConformanceError):
     """The requested host:port cannot be bound."""
 
 
@@ -102,6 +103,7 @@ class SandboxProtocol(H11Protocol):
     _opened: float = 0.0
     _partial = False
 
+    # uvicorn's H11Protocol narrows asyncio's BaseTransport to Transport (and ignores it too).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if len(self.connections) >= self.max_connections and not self._evict_idle():
             self.transport = transport

@@ -26,12 +26,17 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from . import seed
-from .clock import Clock
+from ..errors import ConformanceError
+from . import seed, seeding
+from .clock import Clock, atom_time
+from .records import Directory as Directory
+from .records import DsOrderRow, NewEvent
+from .records import Identity as Identity
+from .records import dumps as dumps
 
 log = logging.getLogger("dropship_conformance.sandbox")
 
@@ -97,42 +102,6 @@ TABLES = [
 
 
 @dataclass(frozen=True)
-class Identity:
-    """What a bearer token may act as."""
-
-    token: str
-    suppliers: frozenset[int]
-    companies: frozenset[int]
-    description: str = ""
-
-
-@dataclass
-class Directory:
-    """In-memory mirror of the seeded world (changes only on reset)."""
-
-    suppliers: dict[int, str] = field(default_factory=dict)
-    companies: dict[int, dict[str, Any]] = field(default_factory=dict)
-    location_company: dict[int, int] = field(default_factory=dict)
-    location_address: dict[int, dict[str, Any]] = field(default_factory=dict)
-    location_name: dict[int, str] = field(default_factory=dict)
-    customer_company: dict[str, int] = field(default_factory=dict)
-    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    customer_addresses: dict[str, list[str]] = field(default_factory=dict)
-    addresses: dict[str, dict[str, Any]] = field(default_factory=dict)
-    employees: dict[int, set[int]] = field(default_factory=dict)
-    tokens: dict[str, Identity] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NewEvent:
-    """An event to append to a supplier's feed."""
-
-    kind: str  # "created" | "status"
-    order_id: str
-    payload: str | None  # JSON payload model; None for "created" (read from ds_orders.data)
-
-
-@dataclass(frozen=True)
 class PageRow:
     id: str
     supplier_id: int
@@ -142,14 +111,10 @@ class PageRow:
     created: str
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 UPSERT_META = "INSERT INTO meta VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(ConformanceError):
     """The database cannot be opened (server unreachable, driver missing); one clear line."""
 
 
@@ -262,11 +227,13 @@ class Store:
 
     def write(self) -> AbstractContextManager[Any]:
         """A serialized write transaction; committed when the block ends without error."""
-        return self._db.write()
+        transaction: AbstractContextManager[Any] = self._db.write()
+        return transaction
 
     def read(self) -> AbstractContextManager[Any]:
         """Queries that see one snapshot of the database."""
-        return self._db.read()
+        snapshot: AbstractContextManager[Any] = self._db.read()
+        return snapshot
 
     @property
     def shared(self) -> bool:
@@ -315,19 +282,17 @@ class Store:
         )
         conn.executemany(
             "INSERT INTO companies VALUES(?, ?, ?)",
-            [(c["id"], c["name"], _dumps(c)) for c in companies],
+            [(c["id"], c["name"], dumps(c)) for c in companies],
         )
         conn.executemany(
             "INSERT INTO tokens VALUES(?, ?, ?, ?)",
             [
-                (t["token"], _dumps(t["suppliers"]), _dumps(t["companies"]), t["description"])
+                (t["token"], dumps(t["suppliers"]), dumps(t["companies"]), t["description"])
                 for t in tokens
             ],
         )
 
     def _seed(self, conn: Any) -> None:
-        from .dropship_model import create_dropship_order, store_address  # model uses the store
-
         self.set_meta(conn, "schema_version", SCHEMA_VERSION)
         self.set_meta(conn, "clock_offset", "0")
         self.set_meta(conn, "process_seq", "0")
@@ -338,30 +303,8 @@ class Store:
         self.set_meta(conn, "seeded", "1")
         # The seed orders need the directory (addresses, customers) to build their payloads.
         self.directory = self._read_directory(conn)
-        now = Clock(0.0).now()
-        for spec in seed.DROPSHIP_ORDERS:
-            directory = self.directory
-            if spec.get("ship-to-store"):
-                address = store_address(directory, spec["shipping-entity-id"])
-            else:
-                address = directory.addresses[spec["address-id"]]
-            create_dropship_order(
-                self,
-                conn,
-                now,
-                supplier_id=spec["supplier-id"],
-                order_id=spec["order-id"],
-                company_id=spec["company-id"],
-                location_id=spec["location-id"],
-                po_reference=spec["po-reference"],
-                printable_id=spec["printable-id"],
-                ship_to_store=bool(spec.get("ship-to-store")),
-                shipping_entity_id=int(spec.get("shipping-entity-id", 0)),
-                shipping_address=address,
-                shipping_customer=directory.customers[spec["customer-id"]],
-                shipping_method=spec["shipping-method"],
-                items=spec["items"],
-            )
+        for order in seeding.seed_orders(self.directory, atom_time(Clock(0.0).now())):
+            self.insert_new_ds_order(conn, order)
 
     def _read_directory(self, conn: Any) -> Directory:
         d = Directory()
@@ -573,6 +516,11 @@ class Store:
         """Rows: (id, supplier, company, status, data, item_state, source_order_id, created)."""
         conn.executemany("INSERT INTO ds_orders VALUES(?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
+    def insert_new_ds_order(self, conn: Any, row: DsOrderRow) -> None:
+        """A new dropship order and its order-created event in the supplier's feed."""
+        self.insert_ds_orders(conn, [row])
+        self.append_events(conn, row.supplier_id, [NewEvent("created", row.id, None)], row.created)
+
     def get_ds_order(self, conn: Any, supplier_id: int, order_id: str) -> Any:
         return conn.execute(
             "SELECT * FROM ds_orders WHERE id = ? AND supplier_id = ?", (order_id, supplier_id)
@@ -583,13 +531,13 @@ class Store:
     ) -> None:
         conn.execute(
             "UPDATE ds_orders SET status = ?, item_state = ? WHERE id = ?",
-            (status, _dumps(item_state), order_id),
+            (status, dumps(item_state), order_id),
         )
 
     def log_update(self, conn: Any, order_id: str, kind: str, body: Any, received: str) -> None:
         conn.execute(
             "INSERT INTO ds_updates(order_id, kind, body, received) VALUES(?, ?, ?, ?)",
-            (order_id, kind, _dumps(body), received),
+            (order_id, kind, dumps(body), received),
         )
 
     def ds_updates(self, conn: Any, order_id: str) -> list[dict[str, Any]]:
@@ -597,15 +545,6 @@ class Store:
             {"kind": r["kind"], "received": r["received"], "body": json.loads(r["body"])}
             for r in conn.execute(
                 "SELECT * FROM ds_updates WHERE order_id = ? ORDER BY seq", (order_id,)
-            )
-        ]
-
-    def ds_orders_of_source(self, conn: Any, source_order_id: str) -> list[str]:
-        return [
-            r["id"]
-            for r in conn.execute(
-                "SELECT id FROM ds_orders WHERE source_order_id = ? ORDER BY rowid",
-                (source_order_id,),
             )
         ]
 
@@ -621,14 +560,14 @@ class Store:
                 order["State"],
                 order["EntityId"],
                 order["PrintableId"],
-                _dumps(order),
+                dumps(order),
             ),
         )
 
     def save_order(self, conn: Any, order: dict[str, Any]) -> None:
         conn.execute(
             "UPDATE orders SET state = ?, entity_id = ?, data = ? WHERE id = ?",
-            (order["State"], order["EntityId"], _dumps(order), order["Id"]),
+            (order["State"], order["EntityId"], dumps(order), order["Id"]),
         )
 
     def get_order(self, conn: Any, company_id: int, order_id: str) -> dict[str, Any] | None:
@@ -696,14 +635,14 @@ class Store:
         ).fetchone()
         conn.execute(
             "INSERT INTO order_items VALUES(?, ?, ?, ?)",
-            (item["Id"], order_id, row["pos"], _dumps(item)),
+            (item["Id"], order_id, row["pos"], dumps(item)),
         )
 
     def replace_items(self, conn: Any, order_id: str, items: Sequence[dict[str, Any]]) -> None:
         conn.execute("DELETE FROM order_items WHERE order_id = ?", (order_id,))
         conn.executemany(
             "INSERT INTO order_items VALUES(?, ?, ?, ?)",
-            [(item["Id"], order_id, pos, _dumps(item)) for pos, item in enumerate(items)],
+            [(item["Id"], order_id, pos, dumps(item)) for pos, item in enumerate(items)],
         )
 
     def get_item(self, conn: Any, item_id: str) -> dict[str, Any] | None:
@@ -711,7 +650,7 @@ class Store:
         return json.loads(row["data"]) if row else None
 
     def save_item(self, conn: Any, item: dict[str, Any]) -> None:
-        conn.execute("UPDATE order_items SET data = ? WHERE id = ?", (_dumps(item), item["Id"]))
+        conn.execute("UPDATE order_items SET data = ? WHERE id = ?", (dumps(item), item["Id"]))
 
 
 def _meta(conn: Any) -> dict[str, str]:
@@ -759,8 +698,3 @@ def _page(row: sqlite3.Row) -> PageRow:
         count=row["count"],
         created=row["created"],
     )
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON as stored in the database."""
-    return _dumps(value)

@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 import anyio
 from starlette.requests import Request
@@ -35,7 +35,7 @@ INT32_MAX = 2147483647
 _BAD_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def is_guid(value: Any) -> bool:
+def is_guid(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and GUID_RE.match(value) is not None
 
 

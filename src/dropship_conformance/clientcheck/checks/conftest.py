@@ -22,7 +22,7 @@ from dropship_conformance.clientcheck.request_checks import REQUEST_CHECKS
 from dropship_conformance.clientcheck.summary import ending, note, write
 from dropship_conformance.clientcheck.traffic import ClientRun, Record
 from dropship_conformance.harness import report
-from dropship_conformance.harness.plugin import EXCHANGES, MATRIX
+from dropship_conformance.harness.runstate import EXCHANGES, MATRIX
 from dropship_conformance.verdicts import Verdict
 
 RUNS = pytest.StashKey[list[ClientRun]]()
@@ -63,9 +63,9 @@ class ClientMatrix(report.Matrix):
         ]
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    # After the plugin's pytest_configure made its matrix, before any test adds to it.
-    session.config.stash[MATRIX] = ClientMatrix()
+def pytest_dropship_matrix(config: pytest.Config) -> report.Matrix:
+    """The harness's hook (harness/hookspecs.py): this run's matrix is the client's."""
+    return ClientMatrix()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
