@@ -277,7 +277,7 @@ def test_numeric_tracking_info(
     reply = PUTS[operation](dropship, order.order_id, body)
     checks.accepted_or_refused(expect, "a numeric TrackingInfo", reply)
     if checks.accepted(reply):
-        checks.ECHO_PARSES[checks.ANSWERED_BY[operation][0]](expect, reply)
+        checks.ECHO_PARSES.under(checks.ANSWERED_BY[operation][0])(expect, reply)
         echo = reply.json()
         sku = order.sent_items[0]["sku"]
         checks.numeric_tracking_echoed(expect, NUMERIC_TRACKING, echo, operation, sku)
