@@ -52,6 +52,13 @@ def failing_matrix(tests: int = 3) -> Matrix:
     return matrix
 
 
+def page_rows(html: str) -> dict[str, list[str]]:
+    """The suites table: suite -> its cells (requirement buckets, then test outcomes)."""
+    table = html.split("<h2>Suites</h2>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><th>([^<]+)</th>((?:<td>[^<]*</td>)+)</tr>", table)
+    return {suite: re.findall(r"<td>([^<]*)</td>", cells) for suite, cells in rows}
+
+
 def top(page: str) -> str:
     """The page up to its first section: what a reader sees first."""
     return page.split("<h2", 1)[0]
@@ -261,3 +268,15 @@ def test_pytests_tracebacks_come_with_verbose_only() -> None:
     run.add_parser(parser.add_subparsers())
     assert "--tb=no" in run.pytest_args(parser.parse_args(["run"]))
     assert "--tb=long" in run.pytest_args(parser.parse_args(["run", "-v"]))
+
+
+def test_a_suite_counts_the_requirements_its_tests_decided() -> None:
+    """The sibling matrix judges rules the catalogue files under other suites: its row of the
+    suites table counts them rather than showing 103 tests deciding nothing."""
+    matrix = Matrix()
+    nodeid = "contract_tests/test_siblings.py::test_cell"
+    matrix.add(MUST, Decision(nodeid, Verdict.PASSED, f"{MUST}: ok"))
+    matrix.record(RecordedTest(nodeid, "passed", ("siblings",)))
+    info = RunInfo("target", "v", "t0", "t1", ("siblings",))
+    rows = page_rows(report.page(matrix, info))
+    assert rows["siblings"][:4] == ["0", "0", "1", "0"], rows

@@ -393,12 +393,19 @@ def _why_unchecked(matrix: Matrix, requirement_id: str) -> str:
     return "; ".join(f"{message} ({n} test(s))" for message, n in reasons.most_common(3))
 
 
+def _suites_of(matrix: Matrix, requirement: Requirement) -> set[str]:
+    """The suites the catalogue gives a requirement and those of every test that decided it
+    (the sibling matrix judges rules the catalogue files under other suites)."""
+    deciding = (matrix.tests.get(d.nodeid) for d in matrix.decisions.get(requirement.id, []))
+    return set(requirement.suites).union(*(t.suites for t in deciding if t is not None))
+
+
 def _suites_html(matrix: Matrix, suites: tuple[str, ...]) -> str:
     scoped = in_scope(matrix, suites)
     rows = []
     for suite in suites or SUITES:
         tests = Counter(t.outcome for t in matrix.tests.values() if suite in t.suites)
-        buckets = Counter(bucket_of(v) for r, v in scoped if suite in r.suites)
+        buckets = Counter(bucket_of(v) for r, v in scoped if suite in _suites_of(matrix, r))
         if not tests and not buckets:
             continue
         rows.append(
