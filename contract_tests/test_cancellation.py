@@ -215,14 +215,26 @@ CANCEL_FROM = [
     pytest.param(("Pending", "Cancelled"), "Cancelled", (409,), id="from-Cancelled"),
     pytest.param(("force:Completed",), "Completed", (409,), id="from-Completed"),
 ]
+# PUT OrderFull is the sibling of PUT Order: in Created and Pending the same state rules hold
+# (ORD-STATE-002 names both updates). Outside them any 4xx refuses it (ORD-FULL-005), which the
+# siblings suite judges.
+CANCELS = [
+    *(pytest.param(*p.values, "updateOrder", id=p.id) for p in CANCEL_FROM),
+    *(
+        pytest.param(*p.values, "updateOrderFull", id=f"orderfull-{p.id}")
+        for p in CANCEL_FROM
+        if p.values[1] in ("Created", "Pending")
+    ),
+]
 
 
 @pytest.mark.requirements(ids.ORD_STATE_002, ids.ORD_ERR_007)
-@pytest.mark.parametrize(("steps", "state", "answers"), CANCEL_FROM)
+@pytest.mark.parametrize(("steps", "state", "answers", "operation"), CANCELS)
 def test_orders_api_cancels_only_pending_orders(
     steps: tuple[str, ...],
     state: str,
     answers: tuple[int, ...],
+    operation: str,
     target: Target,
     orders: OrdersClient,
     control: SandboxControl | None,
@@ -237,14 +249,15 @@ def test_orders_api_cancels_only_pending_orders(
         reply = _step(orders, control, target.settings.company_id, order, body, step)
         if not 200 <= reply.status < 300:
             raise SetupImpossible(f"cannot bring the order to {state} ({step}): {describe(reply)}")
-    reply = orders.update_order(order["Id"], {**body, "Id": order["Id"], "State": CANCELLED})
+    update = orders.update_order_full if operation == "updateOrderFull" else orders.update_order
+    reply = update(order["Id"], {**body, "Id": order["Id"], "State": CANCELLED})
     shipment.cancel_answered(expect, state, answers, reply)
     try:
         answered = reply.json()
     except ValueError:
         answered = None
     rule = ids.ORD_STATE_002 if reply.status < 400 else ids.ORD_ERR_007
-    BODY_VALIDATES.under(rule)(expect, "updateOrder", reply.status, answered)
+    BODY_VALIDATES.under(rule)(expect, operation, reply.status, answered)
     if reply.status == 409:
         shipment.transition_refused(expect, state, answered)
     after = orders.get_order(order["Id"])

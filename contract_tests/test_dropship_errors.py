@@ -62,6 +62,7 @@ class Scene:
             "ID": self.order.order_id,
             "OTHER": self.other.order_id,
             "SKU": self.order.skus[0],
+            "SECOND_SKU": self.order.skus[-1],
             "OTHER_SKU": self.other.skus[0],
             "RANDOM": str(uuid.uuid5(uuid.NAMESPACE_URL, f"no-such-order:{self.order.order_id}")),
         }
@@ -91,10 +92,13 @@ def call(dropship: DropshipClient, operation: str, scene: Scene, **options: Any)
     return send(dropship.session, dropship.base_url, operation, path, body, **options)
 
 
-def valid_counterpart_accepted(dropship: DropshipClient, scene: Scene, operation: str) -> None:
-    """Send the otherwise valid update the invalid one departs from; when it is refused too,
-    a refusal of the invalid one would not show its rule: the test ends not checked."""
-    body = fill(cases.VALID_BODIES[operation], scene.values())
+def valid_counterpart_accepted(
+    dropship: DropshipClient, scene: Scene, operation: str, valid: Any = None
+) -> None:
+    """Send the otherwise valid update the invalid one departs from (``valid``, by default the
+    operation's VALID_BODIES); when it is refused too, a refusal of the invalid one would not
+    show its rule: the test ends not checked."""
+    body = fill(cases.VALID_BODIES[operation] if valid is None else valid, scene.values())
     valid = put(dropship, operation, scene.order.order_id, body)
     require_accepted(valid, f"the valid {operation} it departs from ({body!r})")
 
@@ -198,7 +202,7 @@ def test_invalid_update_is_refused_and_not_recorded(
     the fault under test explains the refusal.
     """
     values = scene.values()
-    valid_counterpart_accepted(dropship, scene, case.operation)
+    valid_counterpart_accepted(dropship, scene, case.operation, case.valid)
     before = fed_updates(dropship, scene.watched())
     reply = put(dropship, case.operation, fill(case.uri_id, values), fill(case.template, values))
     errors.no_server_error(expect, reply)

@@ -79,16 +79,19 @@ Fault = Callable[[dict[str, Any], str], dict[str, Any]]
 def _body_id_case(
     company: Company, operation_id: str, order: Order, rules: tuple[str, ...], faulty: Fault
 ) -> Any:
-    """Send the body ``faulty`` makes of a valid one (tagged), probe that it changed nothing,
-    then send the valid body: only when that is accepted does the refusal show the body-id rule.
-    The probe comes first because the control request changes the order (Process moves it on).
+    """Send the body ``faulty`` makes of a valid one (tagged) and probe that it changed nothing;
+    the valid body goes to a twin of ``order`` made the same way: only when that is accepted
+    does the refusal show the body-id rule. The control needs its own order because a server
+    that wrongly accepted the faulty request has moved ``order`` on (Process leaves it
+    Processed, and a second Process is a 409), which must not hide the acceptance.
     The status decides ``rules`` together, the effect the operation's rule (the last), so each
     is judged before a failure of another ends the test. Returns the error answer's body."""
     field, expect, tag = cases.BODY_ID[operation_id][0], company.expect, new_tag()
     body = faulty(valid_body(operation_id, company.who, order["Id"], tag), field)
     reply = company.call(operation_id, order["Id"], body)
     problems = PROBES[operation_id](company.orders, order["Id"], tag)
-    company.control(operation_id, order["Id"], f"{operation_id} of order {order['Id']}")
+    twin = company.new_order()["Id"]
+    company.control(operation_id, twin, f"{operation_id} of order {twin}, made as {order['Id']}")
     errors.status_is.under(*rules)(expect, reply, 400, operation_id)
     unchanged = f"the refused {operation_id} changed nothing"
     errors.changed_nothing.under(rules[-1])(expect, problems, unchanged)

@@ -61,6 +61,23 @@ def test_bug_is_caught(bug: Bug) -> None:
     )
 
 
+def _only_a_should(bug: Bug) -> bool:
+    return catalogue()[bug.requirement].level_in(catalogue()[bug.requirement].classes) == "SHOULD"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "bug", [b for b in BUGS if not b.caught and _only_a_should(b)], ids=lambda b: b.name
+)
+def test_a_bug_breaking_only_a_should_is_warned(bug: Bug) -> None:
+    """Not caught is not unseen: a bug whose rule is a SHOULD is warned, and the table says so."""
+    outcome = attempt(bug)
+    assert outcome.only_warned, (
+        f"{bug.name}: {bug.requirement} neither failed nor warned "
+        f"(warned: {sorted(outcome.warned) or 'none'})"
+    )
+
+
 def test_sandbox_lists_its_bugs_and_refuses_an_unknown_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

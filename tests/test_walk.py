@@ -176,6 +176,17 @@ def test_a_prev_archive_loop_is_found_and_not_walked_forever() -> None:
     assert "DS-ARCH-009" not in result.judged
 
 
+def test_an_oldest_archive_whose_prev_archive_names_itself_breaks_ds_arch_009() -> None:
+    """RFC 5005 §4: prev-archive names "the immediately preceding archive document"; no page
+    precedes itself, so the oldest archive carries a prev-archive: DS-ARCH-009, not a loop."""
+    result, server = walked(chain(3, lambda n: {"prev-archive": page_url(1)} if n == 1 else {}))
+    assert set(result.problems) == {"DS-ARCH-009"}, result.problems
+    assert "names the page itself" in result.problems["DS-ARCH-009"][0]
+    assert result.oldest_url == page_url(1)
+    assert "DS-ARCH-005" in result.judged
+    assert server.requested == [FEED_URL, *map(page_url, (3, 2, 1, 2, 3, 4))]
+
+
 def test_an_archive_without_an_answer_is_a_finding() -> None:
     server = Server(chain(2))
 

@@ -304,6 +304,25 @@ def judge_step(newer: Seen, page: Seen, current_url: str, result: WalkResult) ->
 register((ids.DS_ARCH_012, ids.DS_ARCH_004, ids.DS_FEED_015), judge_step)
 
 
+def judge_prev_names_itself(page: Seen, result: WalkResult) -> bool:
+    """An archive whose prev-archive names the page itself (its URL or its self link): RFC 5005
+    §4 "prev-archive" - "A URI that refers to the immediately preceding archive document", and
+    no document precedes itself, so nothing precedes this one: it is the oldest archive, and it
+    carries a prev-archive (DS-ARCH-009). True when it does; the walk then stops there."""
+    prev = normal_url(page.prev or "")
+    if prev is None or prev not in {normal_url(page.url), normal_url(page.self_link or "")}:
+        return False
+    result.judge(
+        ids.DS_ARCH_009,
+        f"{page.url}: prev-archive {page.prev!r} names the page itself; no archive precedes "
+        "it, so as the oldest archive it carries no prev-archive link",
+    )
+    return True
+
+
+register((ids.DS_ARCH_009,), judge_prev_names_itself)
+
+
 # ----- what the suites observe across documents
 
 

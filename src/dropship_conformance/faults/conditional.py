@@ -4,7 +4,8 @@ Each bug of :mod:`dropship_conformance.sandbox.bugs` gets a fresh in-memory sand
 bug switched on, and the harness runs against it in a separate process (as for the proxy
 faults, :mod:`.kill`), limited to the suites that judge the bug's requirement and the suite
 that explores its kind of condition (:data:`CONDITION_SUITES`). A bug is caught when
-the run fails and a failed test carries the bug's requirement id.
+the run fails and a failed test carries the bug's requirement id; a bug whose requirement is
+only a SHOULD under the classes it breaks is at best warned, and the table says so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dropship_conformance.catalogue import SUITES, catalogue
-from dropship_conformance.faults.kill import Outcome, failed_requirements, run_harness
+from dropship_conformance.faults.kill import (
+    Outcome,
+    failed_requirements,
+    requirements_judged,
+    run_harness,
+)
 from dropship_conformance.sandbox.bugs import BUGS, Bug
 from dropship_conformance.sandbox.server import serve_in_thread
 
@@ -43,6 +49,12 @@ class Catch(Outcome):
     """An outcome and the test modules whose failure carried the bug's requirement."""
 
     caught_by: tuple[str, ...] = ()
+    warned: frozenset[str] = frozenset()
+
+    @property
+    def only_warned(self) -> bool:
+        """The bug was seen, at SHOULD level: its requirement warned and did not fail."""
+        return not self.killed and self.requirement in self.warned
 
 
 def catching_modules(junit: Path, requirement: str | None) -> tuple[str, ...]:
@@ -67,6 +79,7 @@ def attempt(bug: Bug | None, suites: tuple[str, ...] | None = None) -> Catch:
         ran = junit.is_file()
         failed = failed_requirements(junit) if ran else frozenset()
         caught_by = catching_modules(junit, requirement) if ran and bug else ()
+        warned = requirements_judged(junit, "warned") if ran else frozenset()
     return Catch(
         name=bug.name if bug else "baseline (no bug)",
         requirement=requirement,
@@ -74,6 +87,7 @@ def attempt(bug: Bug | None, suites: tuple[str, ...] | None = None) -> Catch:
         failed=failed,
         seconds=time.monotonic() - started,
         caught_by=caught_by,
+        warned=warned,
     )
 
 
@@ -82,7 +96,7 @@ def catch_line(catch: Catch) -> str:
     if catch.requirement is None:
         result = "pass" if catch.exit_code == 0 else "FALSE ALARM"
     else:
-        result = "caught" if catch.killed else "MISSED"
+        result = "caught" if catch.killed else "warned" if catch.only_warned else "MISSED"
     by = ", ".join(catch.caught_by) or "-"
     failed = ", ".join(sorted(catch.failed)) or "-"
     return (
@@ -108,5 +122,7 @@ def main(names: list[str] | None = None) -> int:
     caught = sum(o.killed for o in outcomes[1:])
     if chosen:
         print(f"catch rate: {caught}/{len(chosen)} = {100 * caught / len(chosen):.0f}%")
+        warned = sum(o.only_warned for o in outcomes[1:])
+        print(f"warned (a SHOULD the bug breaks, seen but not failed): {warned}")
     agrees = all(o.killed == b.caught for o, b in zip(outcomes[1:], chosen, strict=True))
     return 0 if outcomes[0].exit_code == 0 and agrees else 1

@@ -52,15 +52,20 @@ def faulty_sandbox(fault: Fault | None) -> Iterator[str]:
         yield root
 
 
-def failed_requirements(junit: Path) -> frozenset[str]:
-    """Requirement ids that some test of the JUnit file reports as failed."""
-    failed = set()
+def requirements_judged(junit: Path, verdict: str) -> frozenset[str]:
+    """Requirement ids that some test of the JUnit file reports with ``verdict``."""
+    found = set()
     for prop in ElementTree.parse(junit).iter("property"):
         if prop.get("name") == "requirement":
-            requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
-            if verdict == "failed":
-                failed.add(requirement_id)
-    return frozenset(failed)
+            requirement_id, _, judged = (prop.get("value") or "").partition(" ")
+            if judged == verdict:
+                found.add(requirement_id)
+    return frozenset(found)
+
+
+def failed_requirements(junit: Path) -> frozenset[str]:
+    """Requirement ids that some test of the JUnit file reports as failed."""
+    return requirements_judged(junit, "failed")
 
 
 def harness_command(root: str, junit: Path, *extra: str, tests: Path | None = None) -> list[str]:

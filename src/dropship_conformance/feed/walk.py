@@ -33,6 +33,7 @@ from dropship_conformance.checks.archive import (
     NormalUrl,
     Seen,
     WalkResult,
+    judge_prev_names_itself,
     judge_step,
     normal_url,
 )
@@ -278,6 +279,8 @@ def _walk(run: _Walk) -> WalkResult:
                 f"{run.max_pages} pages (--archive-max-pages) of {MAX_ENTRIES} hold"
             )
         newer = page
+        if judge_prev_names_itself(page, result):
+            break
     result.oldest_url = newer.url
     result.judge(ids.DS_ARCH_009)
     result.judge(ids.DS_ARCH_005)

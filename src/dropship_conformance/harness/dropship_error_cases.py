@@ -99,6 +99,7 @@ UNKNOWN_PATHS = [
 ]
 
 UNKNOWN_SKU = {**ITEM, "Sku": "DC-NO-SUCH-SKU"}
+SECOND_ITEM = {**ITEM, "Sku": "$SECOND_SKU"}  # the same update for the order's second SKU
 UNKNOWN_STATUSES = ["Exception", 9, -1, ""]
 # DEV-STATUS-NAME-OR-ID: a String field holding an id; refused or read as that id, both pass.
 NUMERIC_STRING_STATUS = "6"
@@ -121,6 +122,7 @@ class InvalidUpdate(NamedTuple):
     status: int | None  # None: any 4xx
     exact: str | None  # the SHOULD that names the exact status
     case: str
+    valid: dict[str, Any] | None = None  # the update it departs from; None: VALID_BODIES'
 
     @property
     def name(self) -> str:
@@ -210,6 +212,18 @@ _INVALID_UPDATE_ROWS: list[tuple[Any, ...]] = [
         None,
         ids.DS_ITEM_010,
         "second-item-without-Sku",
+    ),
+    (
+        # A server must not take a missing Status from an earlier entry (000 marks Status
+        # Required in every ItemInformation entry): each entry names a SKU of its own.
+        "putItemStatusUpdate",
+        "$ID",
+        {"Id": "$ID", "ItemInformation": [ITEM, without(SECOND_ITEM, "Status")]},
+        ids.DS_ITEM_004,
+        None,
+        ids.DS_ITEM_010,
+        "second-item-without-Status",
+        {"Id": "$ID", "ItemInformation": [ITEM, SECOND_ITEM]},
     ),
     (
         "putItemStatusUpdate",
