@@ -20,12 +20,11 @@ from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import pytest
 from lxml import etree
 
-from dropship_conformance.faults.kill import failed_requirements, run_harness
+from dropship_conformance.faults.kill import failed_requirements, requirement_verdicts, run_harness
 from dropship_conformance.faults.proxy import (
     Call,
     FaultInjector,
@@ -467,16 +466,6 @@ def _flags() -> list[str]:
 # ----- the run -------------------------------------------------------------------------------
 
 
-def _verdicts(junit: Path) -> dict[str, set[str]]:
-    """Requirement id -> the verdicts the tests of the JUnit file report for it."""
-    found: dict[str, set[str]] = {}
-    for prop in ElementTree.parse(junit).iter("property"):
-        if prop.get("name") == "requirement":
-            requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
-            found.setdefault(requirement_id, set()).add(verdict)
-    return found
-
-
 # ----- each flag alone, in process ----------------------------------------------------------
 
 UNKNOWN = str(uuid.uuid5(uuid.NAMESPACE_URL, "no-such-dropship-order"))
@@ -612,7 +601,7 @@ def test_every_reading_was_met(lenient_run: tuple[int, Path, list[Exchange]]) ->
 @pytest.mark.slow
 def test_the_readings_were_judged(lenient_run: tuple[int, Path, list[Exchange]]) -> None:
     _, junit, _ = lenient_run
-    verdicts = _verdicts(junit)
+    verdicts = requirement_verdicts(junit)
     undecided = {
         requirement_id: sorted(verdicts.get(requirement_id, set()))
         for requirement_id, verdict in DECIDED.items()

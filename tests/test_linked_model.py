@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dropship_conformance.faults.kill import run_harness
+from dropship_conformance.faults.kill import requirement_verdicts, run_harness
 from dropship_conformance.harness import shapes
 from dropship_conformance.model import Item, LinkedSystem, Refused
 from dropship_conformance.sandbox.profile import Profile
@@ -118,20 +117,11 @@ def test_generated_orders_stay_within_their_bounds(data: st.DataObject) -> None:
     assert all(line["TrackingInfo"] for line in sent)
 
 
-def _verdicts(junit: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for prop in ElementTree.parse(junit).iter("property"):
-        if prop.get("name") == "requirement":
-            requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
-            found.setdefault(requirement_id, set()).add(verdict)
-    return found
-
-
 def _linked_run(**sandbox: object) -> tuple[int, dict[str, set[str]]]:
     with tempfile.TemporaryDirectory() as folder, serve_in_thread(**sandbox) as root:  # type: ignore[arg-type]
         junit = Path(folder) / "junit.xml"
         code = run_harness(root, ("linked",), junit)
-        return code, _verdicts(junit)
+        return code, requirement_verdicts(junit)
 
 
 @pytest.mark.slow

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +23,12 @@ from dropship_conformance.faults.catalogue import (
     _feed_edit,
     _orders,
 )
-from dropship_conformance.faults.kill import RUN_TIMEOUT, faulty_sandbox, harness_command
+from dropship_conformance.faults.kill import (
+    RUN_TIMEOUT,
+    faulty_sandbox,
+    harness_command,
+    requirement_verdicts,
+)
 from dropship_conformance.faults.proxy import Call, HttpRequest, HttpResponse, Rewrite
 
 pytestmark = pytest.mark.slow
@@ -134,15 +138,6 @@ CASES = [
 ]
 
 
-def verdicts(junit: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for prop in ElementTree.parse(junit).iter("property"):
-        if prop.get("name") == "requirement":
-            requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
-            found.setdefault(requirement_id, set()).add(verdict)
-    return found
-
-
 @pytest.mark.parametrize(("fault", "selected", "expected", "exit_code"), CASES)
 def test_narrowed_check_on_a_server(
     tmp_path: Path, fault: Fault, selected: str, expected: dict[str, str], exit_code: int
@@ -155,7 +150,7 @@ def test_narrowed_check_on_a_server(
             timeout=RUN_TIMEOUT,
             check=False,
         )
-    found = verdicts(junit)
+    found = requirement_verdicts(junit)
     shown = json.dumps({k: sorted(v) for k, v in found.items()})
     for requirement_id, verdict in expected.items():
         assert verdict in found.get(requirement_id, set()), shown

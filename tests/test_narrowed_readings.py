@@ -18,11 +18,10 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 
-from dropship_conformance.faults.kill import failed_requirements, run_harness
+from dropship_conformance.faults.kill import failed_requirements, requirement_verdicts, run_harness
 from dropship_conformance.faults.proxy import (
     Call,
     FaultInjector,
@@ -63,15 +62,6 @@ async def as_003_with_late_updates(request: HttpRequest, call: Call) -> HttpResp
     return reply
 
 
-def _verdicts(junit: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for prop in ElementTree.parse(junit).iter("property"):
-        if prop.get("name") == "requirement":
-            requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
-            found.setdefault(requirement_id, set()).add(verdict)
-    return found
-
-
 @pytest.fixture(scope="module")
 def run() -> Iterator[tuple[int, Path]]:
     def wrap(app: object) -> object:
@@ -92,7 +82,7 @@ def test_the_readings_fail_nothing(run: tuple[int, Path]) -> None:
 
 
 def test_the_readings_are_warned_and_the_musts_still_judged(run: tuple[int, Path]) -> None:
-    verdicts = _verdicts(run[1])
+    verdicts = requirement_verdicts(run[1])
     assert "warned" in verdicts["ORD-CRT-014"], verdicts.get("ORD-CRT-014")
     assert "warned" in verdicts["ORD-CRT-012"], verdicts.get("ORD-CRT-012")
     assert verdicts["ORD-CRT-003"] == {"passed"}, verdicts.get("ORD-CRT-003")

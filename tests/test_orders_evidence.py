@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from dropship_conformance.faults.catalogue import Fault
-from dropship_conformance.faults.kill import faulty_sandbox, run_harness
+from dropship_conformance.faults.kill import faulty_sandbox, requirement_verdicts, run_harness
 from dropship_conformance.faults.proxy import Call, HttpRequest, HttpResponse, Rewrite
 
 # The errors suite's own order fixture creates orders named "Errors": those go through, so the
@@ -61,20 +60,11 @@ REFUSES_EVERYTHING = Fault(
 )
 
 
-def _verdicts(junit: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for prop in ElementTree.parse(junit).iter("property"):
-        if prop.get("name") == "requirement":
-            requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
-            found.setdefault(requirement_id, set()).add(verdict)
-    return found
-
-
 def test_refusing_everything_credits_no_negative_case() -> None:
     with tempfile.TemporaryDirectory() as folder, faulty_sandbox(REFUSES_EVERYTHING) as root:
         junit = Path(folder) / "junit.xml"
         run_harness(root, ("errors",), junit)
-        verdicts = _verdicts(junit)
+        verdicts = requirement_verdicts(junit)
     credited = {rid for rid in CREDITED_BY_REFUSALS if "passed" in verdicts.get(rid, set())}
     assert not credited, f"passed on refusals the fault does not explain: {sorted(credited)}"
     assert all(verdicts.get(rid) for rid in CREDITED_BY_REFUSALS), "the cases did not run"

@@ -52,15 +52,19 @@ def faulty_sandbox(fault: Fault | None) -> Iterator[str]:
         yield root
 
 
-def requirements_judged(junit: Path, verdict: str) -> frozenset[str]:
-    """Requirement ids that some test of the JUnit file reports with ``verdict``."""
-    found = set()
+def requirement_verdicts(junit: Path) -> dict[str, set[str]]:
+    """Requirement id -> the verdicts the tests of the JUnit file report for it."""
+    found: dict[str, set[str]] = {}
     for prop in ElementTree.parse(junit).iter("property"):
         if prop.get("name") == "requirement":
-            requirement_id, _, judged = (prop.get("value") or "").partition(" ")
-            if judged == verdict:
-                found.add(requirement_id)
-    return frozenset(found)
+            requirement_id, _, verdict = (prop.get("value") or "").partition(" ")
+            found.setdefault(requirement_id, set()).add(verdict)
+    return found
+
+
+def requirements_judged(junit: Path, verdict: str) -> frozenset[str]:
+    """Requirement ids that some test of the JUnit file reports with ``verdict``."""
+    return frozenset(rid for rid, found in requirement_verdicts(junit).items() if verdict in found)
 
 
 def failed_requirements(junit: Path) -> frozenset[str]:
