@@ -2,8 +2,8 @@
 
 Each bug of :mod:`dropship_conformance.sandbox.bugs` gets a fresh in-memory sandbox with that
 bug switched on, and the harness runs against it in a separate process (as for the proxy
-faults, :mod:`.kill`), limited to the suites that judge the bug's requirement and the suite
-that explores its kind of condition (:data:`CONDITION_SUITES`). A bug is caught when
+faults, :mod:`.kill`), limited to the suites that judge the bug's requirement and the suites
+that explore its kind of condition (:data:`CONDITION_SUITES`). A bug is caught when
 the run fails and a failed test carries the bug's requirement id; a bug whose requirement is
 only a SHOULD under the classes it breaks is at best warned, and the table says so.
 """
@@ -26,21 +26,24 @@ from dropship_conformance.faults.kill import (
 from dropship_conformance.sandbox.bugs import BUGS, Bug
 from dropship_conformance.sandbox.server import serve_in_thread
 
-# The suite that explores each kind of condition on purpose (generated shapes and the link;
-# the sibling matrix with its states and boundaries). A bug runs it and its requirement's own
-# suites, not every suite, to keep the self-test's cost bounded.
-CONDITION_SUITES = {
-    "shape": "linked",
-    "link": "linked",
-    "sibling": "siblings",
-    "state": "siblings",
-    "boundary": "siblings",
+# The suites that explore each kind of condition on purpose (the scenario suites over
+# generated shapes, and the linked suite; the sibling matrix with its states and boundaries).
+# A bug runs them and its requirement's own suites, not every suite, to keep the self-test's
+# cost bounded.
+SCENARIOS = ("full_shipment", "partial_shipment", "cancellation", "linked")
+CONDITION_SUITES: dict[str, tuple[str, ...]] = {
+    "shape": SCENARIOS,
+    "link": SCENARIOS,
+    "sibling": ("siblings",),
+    "state": ("siblings",),
+    "boundary": ("siblings",),
 }
 
 
 def suites_of(bug: Bug) -> tuple[str, ...]:
-    """The suites that can see ``bug``: its requirement's, and its condition's."""
-    wanted = {*catalogue()[bug.requirement].suites, CONDITION_SUITES[bug.condition]}
+    """The suites that can see ``bug``: its requirement's, and its condition's (in the
+    catalogue's suite order)."""
+    wanted = {*catalogue()[bug.requirement].suites, *CONDITION_SUITES[bug.condition]}
     return tuple(s for s in SUITES if s in wanted)
 
 

@@ -70,10 +70,12 @@ BUGS: tuple[Bug, ...] = (
         caught=True,
     ),
     Bug(
-        "order-status-first-item-only",
-        ids.LINK_004,
+        "item-update-lines-by-position",
+        ids.DS_EVT_006,
         "shape",
-        "an OrderStatusUpdate shows on the first Orders API item of the order only",
+        "an ItemStatusUpdate naming several SKUs gives line i's values to the i-th named item "
+        "in the order's own order, not to the line's Sku",
+        caught=True,
     ),
     # ---- siblings -------------------------------------------------------------------------
     Bug(
@@ -91,10 +93,12 @@ BUGS: tuple[Bug, ...] = (
         caught=True,
     ),
     Bug(
-        "add-item-after-processed",
-        ids.ORD_ITEM_001,
+        "add-item-other-company",
+        ids.AUTH_004,
         "sibling",
-        "POST Items adds an item to a Processed order (PUT Order and OrderFull refuse)",
+        "POST Orders({OrderId})/Items adds an item to another company's order (GET, PUT Order "
+        "and OrderFull refuse)",
+        caught=True,
     ),
     Bug(
         "item-status-other-supplier",
@@ -194,10 +198,13 @@ BUGS: tuple[Bug, ...] = (
     ),
     # ---- the link -------------------------------------------------------------------------
     Bug(
-        "second-supplier-not-reflected",
-        ids.LINK_004,
+        "second-supplier-item-update-refused",
+        ids.DS_ITEM_001,
         "link",
-        "updates of every supplier but the first of an order never show on its Orders API items",
+        "on a dropship order made by Process from an order of several suppliers, an "
+        "ItemStatusUpdate of any supplier but the first is refused (its SKUs are looked up among "
+        "the first supplier's items)",
+        caught=True,
     ),
     Bug(
         "process-feeds-first-supplier-only",

@@ -18,7 +18,7 @@ from . import dropship_model
 from .auth import authenticate, supplier_id
 from .bugs import active
 from .clock import atom_time
-from .enums import ds_status_name
+from .enums import DROPSHIP_ITEM_TYPE, ds_status_name
 from .errors import ApiError, bad_field
 from .feed import MEDIA_TYPE, render_page
 from .profile import Profile
@@ -61,9 +61,11 @@ def _store(request: Request) -> Store:
 
 def _feed_response(request: Request, store: Store, page_id: str | None, sid: int) -> Response:
     """Render the current page (page_id None) or the page ``page_id`` of supplier ``sid``."""
-    if page_id is None:
-        page = store.current_page(sid, atom_time(store.clock.now()))
-        page_id = page.id
+    profile: Profile = request.app.state.profile
+    current_id = None
+    if page_id is None or profile.newest_archive_without_next:
+        current_id = store.current_page(sid, atom_time(store.clock.now())).id
+    page_id = page_id or current_id
     base = api_base(request)
     cache = request.app.state.render_cache
     with store.read() as conn:
@@ -80,11 +82,12 @@ def _feed_response(request: Request, store: Store, page_id: str | None, sid: int
             row["count"],
             row["created"],
         )
-        key = (store.generation, page.id, page.archived, page.count, base)
+        # An archive's next-archive link names the current page until it is archived in turn;
+        # a profile that leaves that link out renders the page differently once it is.
+        key = (store.generation, page.id, page.archived, page.count, base, current_id)
         body = cache.get(key)
         if body is None:
             prev_id, next_id, current_id, entries = store.page_document_data(page)
-    profile: Profile = request.app.state.profile
     if body is None:
         if profile.newest_archive_without_next and next_id == current_id:
             next_id = None
@@ -204,7 +207,7 @@ async def put_order_status_update(request: Request) -> Response:
     with store.write() as conn:
         row = _load_order(conn, store, sid, uri_id, profile)
         dropship_model.apply_order_status_update(
-            store, conn, now, row, stored, status, profile=profile, bugs=request.app.state.bugs
+            store, conn, now, row, stored, status, profile=profile
         )
     return JSONResponse(body, status_code=202)
 
@@ -247,6 +250,8 @@ async def put_item_status_update(request: Request) -> Response:
         )
         order_items = dropship_model.order_items(row)
         skus = {item["sku"] for item in order_items}
+        if active(request.app, "second-supplier-item-update-refused"):
+            skus = _first_supplier_skus(conn, store, row) or skus
         for index, info in enumerate(infos):
             if info["Sku"] not in skus:
                 raise bad_field(
@@ -255,6 +260,8 @@ async def put_item_status_update(request: Request) -> Response:
                 )
         if active(request.app, "item-update-first-sku-only"):
             stored_infos, statuses = stored_infos[:1], statuses[:1]
+        if active(request.app, "item-update-lines-by-position"):
+            stored_infos = _by_position(stored_infos, order_items)
         if infos:
             dropship_model.apply_item_status_update(
                 store,
@@ -290,6 +297,42 @@ def _first_number(request: Request, update: dict[str, Any]) -> dict[str, Any]:
     if isinstance(tracking, str) and active(request.app, "tracking-first-number-only"):
         return {**update, "TrackingInfo": tracking.split(",")[0]}
     return update
+
+
+def _first_supplier_skus(conn: Any, store: Store, row: Any) -> set[str]:
+    """Under ``second-supplier-item-update-refused``: the SKUs of the DropShip items of the
+    Orders API order's first supplier (empty for an order not made by Process), as if every
+    dropship order of a processed order held the first supplier's items."""
+    if not row["source_order_id"]:
+        return set()
+    suppliers = store.directory.suppliers
+    items = [
+        item
+        for item in store.list_items(conn, row["source_order_id"])
+        if item["ItemTypeId"] == str(DROPSHIP_ITEM_TYPE)
+        and item.get("SupplierEntityId") in suppliers
+    ]
+    if not items:
+        return set()
+    first = items[0]["SupplierEntityId"]
+    return {
+        item.get("SKU") or item.get("ProductId") or item["Id"]
+        for item in items
+        if item["SupplierEntityId"] == first
+    }
+
+
+def _by_position(
+    infos: list[dict[str, Any]], order_items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Under ``item-update-lines-by-position``: the lines of an update naming several SKUs are
+    zipped with the named items in the order's own order (as a ``WHERE sku IN (...)`` query
+    returns them), so line i's values go to the i-th named item, whatever its Sku."""
+    named = {info["Sku"] for info in infos}
+    in_order = list(dict.fromkeys(item["sku"] for item in order_items if item["sku"] in named))
+    if len(infos) < 2 or len(in_order) != len(infos):
+        return infos
+    return [{**info, "Sku": sku} for info, sku in zip(infos, in_order, strict=True)]
 
 
 def _any_supplier_order(conn: Any, store: Store, order_id: str) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -143,12 +142,8 @@ def apply_order_status_update(
     status: str,
     *,
     profile: Profile | None = None,
-    bugs: Collection[str] = (),
 ) -> None:
-    """OrderStatusUpdate: every item takes the status; one item-information per item.
-
-    ``bugs`` (:mod:`.bugs`): ``order-status-first-item-only`` shows it on the first item only.
-    """
+    """OrderStatusUpdate: every item takes the status; one item-information per item."""
     model = json.loads(row["data"])
     states = item_states(row, model)
     event_items = []
@@ -165,8 +160,7 @@ def apply_order_status_update(
     _finish_update(
         store, conn, now, row, model, states, status, "OrderStatusUpdate", body, event_items
     )
-    shown = 1 if "order-status-first-item-only" in bugs else None
-    for item, state in list(zip(model["items"], states, strict=True))[:shown]:
+    for item, state in zip(model["items"], states, strict=True):
         _propagate(store, conn, state, status, body.get("TrackingInfo"), item["quantity"])
 
 

@@ -705,16 +705,14 @@ async def update_order_full(request: Request) -> Response:
 async def add_item(request: Request) -> Response:
     store = _store(request)
     cid = _company(request, store)
-    uri_id = request.path_params["order_id"]
     raw = await read_json(request)
     with store.write() as conn:
-        order = _load(store, conn, cid, uri_id)
+        order = _load_leaky(request, "add-item-other-company", conn, cid)
         profile = _profile(request)
         item = _item(raw, "", order["Id"], profile=profile)
         if not profile.orders_expiry_updates_only:
             _check_mutable(store, order)
-        late = order["State"] not in UPDATABLE_STATES
-        if late and not active(request.app, "add-item-after-processed"):
+        if order["State"] not in UPDATABLE_STATES:
             raise ApiError("transition", from_state=order["State"], to_state=order["State"])
         items = store.list_items(conn, order["Id"])
         _unique_product_ids([*items, item], "")
@@ -808,7 +806,7 @@ def _dropship_link(
     if active(app, "process-feeds-first-supplier-only"):
         groups = dict(list(groups.items())[:1])
     address, customer, ship_to_store = _shipping(directory, order)
-    for rank, (supplier, group) in enumerate(groups.items()):
+    for supplier, group in groups.items():
         if active(app, "process-drops-items-after-four"):
             group = group[:4]
         ds_items = [
@@ -839,10 +837,7 @@ def _dropship_link(
             ),
             items=ds_items,
             source_order_id=order["Id"],
-            orders_item_ids=[
-                None if rank and active(app, "second-supplier-not-reflected") else item["Id"]
-                for item in group
-            ],
+            orders_item_ids=[item["Id"] for item in group],
         )
         for item in group:
             item["ItemStatusId"] = enums.DROPSHIP_PROCESSED
