@@ -20,11 +20,11 @@ from urllib.parse import urljoin
 
 import pytest
 
-from dropship_conformance.checks import archive, ids
+from dropship_conformance.checks import archive, archive_filling, ids
 from dropship_conformance.checks.primitives import describe, status_names
 from dropship_conformance.client import DropshipClient, Reply, TargetError
 from dropship_conformance.errors import SetupImpossible
-from dropship_conformance.feed import atom, rules
+from dropship_conformance.feed import atom, events, rules
 from dropship_conformance.feed.walk import (
     FeedScope,
     WalkResult,
@@ -32,10 +32,16 @@ from dropship_conformance.feed.walk import (
     walk,
     walk_rules,
 )
+from dropship_conformance.harness import filling as filling_steps
+from dropship_conformance.harness.generated import over_shapes
 from dropship_conformance.harness.plugin import mark_incomplete
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
-from dropship_conformance.harness.updates import eventually, wait_seconds
+from dropship_conformance.harness.updates import (
+    eventually,
+    judge_fed,
+    wait_seconds,
+)
 from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.archive
@@ -317,3 +323,117 @@ def test_current_document_at_49_50_and_51_entries(
         "entries of the newest archive (the 50 of the former current document)",
     )
     archive.newest_archive_full(expect, newest_archive)
+
+
+def _page_size(dropship: DropshipClient, current: atom.FeedDocument) -> int:
+    """Entries a page is archived at: the newest archive's (DEV-ARCHIVE-SIZE: a server
+    following 001's "up to 50" archives fewer), else 002's 50."""
+    newest = current.link("prev-archive")
+    url = urljoin(_notifications_url(dropship), newest or "")
+    if newest is None or not FeedScope.of(_notifications_url(dropship)).followable(url):
+        return PAGE
+    archived = len(atom.read_feed(dropship.follow(url).content).entries)
+    return archived if 0 < archived <= PAGE else PAGE
+
+
+@pytest.mark.requirements(
+    *walk_rules(),
+    ids.DS_ARCH_005,
+    ids.DS_FEED_015,
+    ids.DS_FEED_009,
+    ids.DS_ARCH_009,
+    ids.DS_EVT_002,
+    ids.DS_UPD_006,
+    ids.DS_EVT_006,
+)
+def test_archive_filling_over_generated_shapes(
+    dropship: DropshipClient,
+    feed_events: FeedEvents,
+    testdata: TestData,
+    target: Target,
+    expect: Expect,
+) -> None:
+    """002 §Step 2 over generated orders and updates: the current page is filled so that the
+    example's own events roll it; walked back, every entry it saw in the current document is
+    found again, the later ones on no older page, and an order whose events straddle the
+    boundary still reads as made and as sent."""
+    supplier, wait = target.settings.supplier_id, wait_seconds(target)
+
+    def current() -> atom.FeedDocument:
+        return _current(dropship)
+
+    def fill(expect: Expect, filling: filling_steps.Filling) -> None:
+        mine = [(o, u) for o, u in filling.orders if supplier in o.suppliers]
+        before = min(filling.before, sum(1 + len(u) for _, u in mine) - 1)
+        start = current()
+        size = _page_size(dropship, start)
+        feed_events.add((size - before - len(start.entries)) % size)
+        snapshot = eventually(current, lambda d: len(d.entries) >= size - before, wait)
+        seen = [e.id for e in reversed(snapshot.entries) if e.id is not None]
+        made: dict[str, filling_steps.Sent] = {}
+        for sent in filling_steps.send(dropship, testdata, filling, expect):
+            if sent is None:
+                continue
+            document = eventually(current, lambda d: bool(_ids(d) - set(seen)), wait)
+            archive.at_most_a_page(expect, len(document.entries), " as the example's events came")
+            for entry in reversed(document.entries):
+                if entry.id is not None and entry.id not in seen:
+                    seen.append(entry.id)
+                    made[entry.id] = sent
+        if not set(seen) - _ids(current()):
+            feed_events.add(max(1, PAGE + 1 - len(current().entries)))
+        final = current()
+        if not set(seen) - _ids(final):
+            raise SetupImpossible(f"no page rolled: the current document holds all {len(seen)}")
+        archive.links_to_its_archive(expect, final)
+        judge_walked(expect, seen, made, size)
+
+    def judge_walked(
+        expect: Expect, seen: list[str], made: dict[str, filling_steps.Sent], size: int
+    ) -> None:
+        read: list[bytes] = []
+
+        def fetch(url: str) -> Reply:
+            reply = dropship.follow(url)
+            read.append(reply.content)
+            return reply
+
+        config = target.settings
+        walked = walk(
+            fetch,
+            _notifications_url(dropship),
+            max_pages=min(2 + -(-len(seen) // size), config.archive_max_pages),
+            max_seconds=config.archive_max_seconds,
+        )
+        for requirement_id in walk_rules():
+            if requirement_id in walked.judged:
+                archive.judge_walk(expect, walked, requirement_id)
+        if walked.pages == 0:
+            raise SetupImpossible(f"the walk read no page: {walked.stopped}")
+        pages = [atom.read_feed(content) for content in read[: walked.pages]]
+        where: dict[str, tuple[int, atom.Entry]] = {}
+        for back, page in reversed(list(enumerate(pages))):
+            where.update((e.id, (back, e)) for e in page.entries if e.id is not None)
+        missing = [entry_id for entry_id in seen if entry_id not in where]
+        past = walked.oldest_url is not None or not (_ids(pages[-1]) & set(seen))
+        if missing and not past:
+            raise SetupImpossible(
+                f"the walk stopped before the example's entries: {walked.stopped}"
+            )
+        archive_filling.seen_entries_walked(expect, missing, len(pages))
+        found = [(e, where[e][0]) for e in seen if e in made and e in where]
+        archive_filling.pages_in_creation_order(expect, found)
+        for entry_id, back in found:
+            sent = made[entry_id]
+            order_pages = {b for e, b in found if made[e].order.order_id == sent.order.order_id}
+            if back == 0 or len(order_pages) < 2:
+                continue  # only an order straddling a boundary, as archived
+            value = events.to_value(where[entry_id][1].payload)
+            if sent.operation is None:
+                archive_filling.created_kept(expect, sent.order.created, value)
+            else:
+                judge_fed(expect, sent.order, sent.operation, sent.body, [value], supplier)
+
+    over_shapes(
+        target, expect, "archive filling", lambda rich: filling_steps.fillings(target, rich), fill
+    )

@@ -3,28 +3,37 @@
 is accepted, echoed and fed as an order-status-updated with status Cancelled, and on an order
 made through the Orders API the items show Cancelled (ASSUME-ORDERS-TO-DROPSHIP). On the Orders
 API side an order can be cancelled only when Pending (004 §OVERVIEW): from any other state the
-update answers 409 with the documented message and changes nothing.
+update answers 409 with the documented message and changes nothing. Both sides run again over
+generated orders (harness.generated): several suppliers, many items, several SKUs in one update.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from dropship_conformance.checks import ids, shipment
-from dropship_conformance.checks.primitives import describe, number, same_guid
+from dropship_conformance.checks import updates as checks
+from dropship_conformance.checks.primitives import describe, number, same_guid, status_name
 from dropship_conformance.checks.shipment import BODY_VALIDATES
 from dropship_conformance.client import DropshipClient, OrdersClient, Reply, SandboxControl
 from dropship_conformance.errors import SetupImpossible
 from dropship_conformance.feed import events
+from dropship_conformance.harness import shapes
+from dropship_conformance.harness.generated import over_shapes, shaped_order, suppliers
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
 from dropship_conformance.harness.updates import (
     catalog,
     eventually,
+    item_information,
     items_body,
+    new_tracking,
     send_update,
     wait_seconds,
 )
@@ -45,11 +54,14 @@ SUPPLIER_CANCELS = [
 ]
 
 
-def fed_update(testdata: TestData, order_id: str, wait: float) -> dict[str, Any] | None:
-    """The newest order-status-updated of ``order_id`` (a fresh order: the test's own)."""
+def fed_update(
+    testdata: TestData, order_id: str, wait: float, **feed: Any
+) -> dict[str, Any] | None:
+    """The newest order-status-updated of ``order_id`` (a fresh order: the test's own) in the
+    feed ``feed`` reads (:meth:`TestData.feed_options`)."""
 
     def newest() -> dict[str, Any] | None:
-        for entry in testdata.recent_entries():
+        for entry in testdata.recent_entries(**feed):
             if entry.payload_kind == "order-status-updated" and same_guid(
                 str(entry.order_id or ""), order_id
             ):
@@ -91,16 +103,55 @@ class Supplier:
             (ids.DS_UPD_007,),
             by_field=False,
         )
-        fed = fed_update(self.testdata, order.order_id, self.wait)
+        # The client's own feed: a generated order's other supplier reads its own.
+        other = int(self.dropship.supplier_id) != self.testdata.target.settings.supplier_id
+        fed = fed_update(
+            self.testdata, order.order_id, self.wait, **self.testdata.feed_options(other)
+        )
         shipment.cancellation_fed(self.expect, order.order_id, fed)
         assert fed is not None
         return accepted, [item for item in fed.get("items") or [] if isinstance(item, dict)]
 
-    def judge_linked(self, order: DropshipOrder, skus: list[str]) -> None:
-        """LINK-004: the Orders API items with these SKUs show ItemStatus Cancelled (2)."""
+    def cancel_order(self, order: DropshipOrder, status: str | int) -> None:
+        """OrderStatusUpdate Cancelled: echoed, fed for every item, shown on the linked order."""
+        body = {
+            "Id": order.order_id,
+            "Status": status,
+            "Message": "Cancelled at the retailer's request",
+        }
+        body, items = self.cancel(order, "putOrderStatusUpdate", body)
+        ordered_items = order.created.get("items") or []
+        shipment.CANCELLED_AS_SENT.under(ids.DS_UPD_006)(self.expect, body, items)
+        shipment.cancelled_order_whole(self.expect, ordered_items, body, items)
+        shipment.recorded_cancelled(self.expect, "the cancellation", items)
+        skus = sorted(item["sku"] for item in ordered_items)
+        self.judge_linked(order, dict.fromkeys(skus, CANCELLED))
+
+    def cancel_items(self, order: DropshipOrder, infos: list[dict[str, Any]]) -> None:
+        """One ItemStatusUpdate of several lines, some Cancelled: each line judged as
+        test_supplier_cancels_one_item judges its one line, against the item-information fed
+        with its Sku; DS-EVT-010 over the whole entry (``checks.unsent_fed``), since extra
+        item-information belong to no line."""
+        body, items = self.cancel(order, "putItemStatusUpdate", items_body(order, *infos))
+        sent = body["ItemInformation"]
+        checks.every_sku_fed(self.expect, sent, items)
+        for info in sent:
+            own = [item for item in items if item.get("sku") == info["Sku"]]
+            shipment.CANCELLED_AS_SENT.under(ids.DS_EVT_006)(self.expect, info, own)
+            if status_name(info["Status"]) == CANCELLED:
+                shipment.recorded_cancelled(self.expect, f"item {info['Sku']}", own)
+        ordered = order.created.get("items") or []
+        # The newest entry alone, as fed_update reads it.
+        fed = [{"items": items}]
+        checks.unsent_values_nil(self.expect, checks.unsent_fed(ordered, sent, fed))
+        wanted = {str(info["Sku"]): str(status_name(info["Status"])) for info in sent}
+        self.judge_linked(order, wanted)
+
+    def judge_linked(self, order: DropshipOrder, wanted: Mapping[str, str]) -> None:
+        """LINK-004: the Orders API items with these SKUs show the DropShip ItemStatus of the
+        supplier status sent (Cancelled is 2)."""
         if order.linked_order_id is None:
             return
-        wanted = dict.fromkeys(skus, CANCELLED)
 
         def problems(items: dict[str, dict[str, Any]] | str) -> dict[str, list[str]]:
             if isinstance(items, str):
@@ -124,6 +175,19 @@ def supplier(
     return Supplier(testdata, dropship, orders, expect, wait_seconds(target))
 
 
+def cancelled_item(order: DropshipOrder, item: dict[str, Any], status: str | int) -> dict[str, Any]:
+    """The ItemInformation cancelling ``item`` (an order-created or sent item)."""
+    # Sent, catalog-id and quantity are judged by DS-EVT-006, not by what DS-EVT-010 allows a
+    # server to fill in.
+    return {
+        "Sku": item.get("sku"),
+        "Status": status,
+        "Quantity": int(number(item.get("quantity")) or 1),
+        "Message": "Discontinued by the manufacturer",
+        **catalog(order, str(item.get("sku"))),
+    }
+
+
 # ---------------------------------------------------------------- tests: the supplier cancels
 
 
@@ -134,18 +198,7 @@ def supplier(
 def test_supplier_cancels_the_whole_order(
     status: str | int, linked: bool, supplier: Supplier, expect: Expect
 ) -> None:
-    order = supplier.testdata.new_order(linked=linked)
-    body = {
-        "Id": order.order_id,
-        "Status": status,
-        "Message": "Cancelled at the retailer's request",
-    }
-    body, items = supplier.cancel(order, "putOrderStatusUpdate", body)
-    ordered_items = order.created.get("items") or []
-    shipment.CANCELLED_AS_SENT.under(ids.DS_UPD_006)(expect, body, items)
-    shipment.cancelled_order_whole(expect, ordered_items, body, items)
-    shipment.recorded_cancelled(expect, "the cancellation", items)
-    supplier.judge_linked(order, sorted(item["sku"] for item in ordered_items))
+    supplier.cancel_order(supplier.testdata.new_order(linked=linked), status)
 
 
 @pytest.mark.requirements(
@@ -157,21 +210,95 @@ def test_supplier_cancels_one_item(
 ) -> None:
     order = supplier.testdata.new_order(linked=linked)
     first = (order.created.get("items") or [{}])[0]
-    # Sent, catalog-id and quantity are judged by DS-EVT-006, not by what DS-EVT-010 allows a
-    # server to fill in.
-    info: dict[str, Any] = {
-        "Sku": first.get("sku"),
-        "Status": status,
-        "Quantity": int(number(first.get("quantity")) or 1),
-        "Message": "Discontinued by the manufacturer",
-        **catalog(order, str(first.get("sku"))),
-    }
+    info = cancelled_item(order, first, status)
     body, items = supplier.cancel(order, "putItemStatusUpdate", items_body(order, info))
     info = body["ItemInformation"][0]
     shipment.CANCELLED_AS_SENT.under(ids.DS_EVT_006)(expect, info, items)
     shipment.cancelled_item_alone(expect, info, items)
     shipment.recorded_cancelled(expect, f"item {info['Sku']}", items)
-    supplier.judge_linked(order, [str(info["Sku"])])
+    supplier.judge_linked(order, {str(info["Sku"]): CANCELLED})
+
+
+@dataclasses.dataclass(frozen=True)
+class Cancels:
+    """What one supplier of a generated order sends: Cancelled for the whole order (``skus``
+    empty) or for the items of ``skus``, the items of ``shipped`` Shipped in the same update."""
+
+    status: str | int
+    skus: tuple[str, ...]
+    shipped: tuple[str, ...]
+
+
+def cancellations(
+    shape: shapes.OrderShape, rich_first: bool
+) -> st.SearchStrategy[tuple[tuple[int, Cancels], ...]]:
+    """Each supplier's cancellation of ``shape``, by name or by id 7 as SUPPLIER_CANCELS.
+
+    Rich first, every supplier item by item, one SKU Cancelled and the others Shipped, named
+    against the order's own order: one update then names several SKUs of mixed statuses, which
+    a server matching lines by position gets wrong. In the natural order a failure shrinks
+    towards the whole order and one SKU, the fixed tests' requests."""
+
+    def of(supplier: int) -> st.SearchStrategy[tuple[int, Cancels]]:
+        skus = [i.sku for i in shape.items if i.dropship and i.supplier == supplier]
+        status = st.sampled_from((CANCELLED, 7))
+        ship = st.booleans().map(lambda left: not left) if rich_first else st.booleans()
+        some = st.builds(
+            lambda status, n, named, shipped: Cancels(
+                status,
+                tuple(named[:n]),
+                tuple(sku for sku, yes in zip(named[n:], shipped, strict=False) if yes),
+            ),
+            status,
+            shapes.count(1, len(skus), rich_first=False),
+            st.permutations(skus).map(lambda named: named[::-1] if rich_first else named),
+            st.lists(ship, min_size=len(skus), max_size=len(skus)),
+        )
+        whole = st.builds(Cancels, status, st.just(()), st.just(()))
+        return (some if rich_first else st.one_of(whole, some)).map(lambda c: (supplier, c))
+
+    return st.tuples(*(of(supplier) for supplier in sorted(shape.suppliers)))
+
+
+@pytest.mark.requirements(
+    ids.DS_UPD_001,
+    ids.DS_UPD_002,
+    ids.DS_UPD_006,
+    ids.DS_UPD_007,
+    ids.DS_UPD_008,
+    *checks.ITEM_UPDATE_RULES,
+    ids.LINK_004,
+)
+def test_cancellation_over_generated_shapes(
+    supplier: Supplier, target: Target, expect: Expect
+) -> None:
+    """002 §3.2 over generated orders (several suppliers, many items, quantities above 1):
+    every supplier cancels its dropship order whole, or some of its items in an update that
+    may report others Shipped; each update is judged as the fixed-shape tests judge theirs."""
+    Drawn = tuple[shapes.OrderShape, tuple[tuple[int, Cancels], ...]]
+
+    def cancel(expect: Expect, drawn: Drawn) -> None:
+        shape, plans = drawn
+        order = shaped_order(supplier.testdata, shape)
+        made = {item.sku: placed.sku for item, placed in zip(shape.items, order.items, strict=True)}
+        for supplier_id, cancels in plans:
+            placed = order.dropship[supplier_id]
+            by = dataclasses.replace(supplier, dropship=order.clients[supplier_id], expect=expect)
+            if not cancels.skus:
+                by.cancel_order(placed, cancels.status)
+                continue
+            sent = {item["sku"]: item for item in placed.sent_items}
+            tracking = {"TrackingInfo": new_tracking(), "ShippingProvider": "UPS"}
+            lines = [cancelled_item(placed, sent[made[s]], cancels.status) for s in cancels.skus]
+            lines += [item_information(placed, sent[made[s]], **tracking) for s in cancels.shipped]
+            by.cancel_items(placed, lines)
+
+    def drawn(rich_first: bool) -> st.SearchStrategy[Drawn]:
+        return shapes.orders(suppliers(target), "C", rich_first=rich_first).flatmap(
+            lambda shape: st.tuples(st.just(shape), cancellations(shape, rich_first))
+        )
+
+    over_shapes(target, expect, "cancellation", drawn, cancel)
 
 
 # ---------------------------------------------------------------- tests: Orders API cancel
@@ -228,23 +355,27 @@ CANCELS = [
 ]
 
 
-@pytest.mark.requirements(ids.ORD_STATE_002, ids.ORD_ERR_007)
-@pytest.mark.parametrize(("steps", "state", "answers", "operation"), CANCELS)
-def test_orders_api_cancels_only_pending_orders(
-    steps: tuple[str, ...],
-    state: str,
-    answers: tuple[int, ...],
-    operation: str,
+def cancel_in_state(
     target: Target,
     orders: OrdersClient,
     control: SandboxControl | None,
     expect: Expect,
+    cell: tuple[tuple[str, ...], str, tuple[int, ...], str],
+    items: tuple[shapes.ItemShape, ...] = (),
 ) -> None:
+    """A new order with ``items`` brought to a state and cancelled as the CANCELS ``cell``
+    says: answered as it allows (ORD-STATE-002), a refusal with 004's message (ORD-ERR-007),
+    and the State GET Order shows after."""
+    steps, state, answers, operation = cell
     body = _order_body(target)
     created = orders.create_order(body)
     if created.status != 201:
         raise SetupImpossible(f"cannot create an order: {describe(created)}")
     order = created.json()
+    for item in items:
+        added = orders.add_item(order["Id"], item.body())
+        if added.status != 201:
+            raise SetupImpossible(f"cannot add item {item.sku}: {describe(added)}")
     for step in steps:
         reply = _step(orders, control, target.settings.company_id, order, body, step)
         if not 200 <= reply.status < 300:
@@ -263,3 +394,51 @@ def test_orders_api_cancels_only_pending_orders(
     after = orders.get_order(order["Id"])
     now = after.json().get("State") if after.status == 200 else f"GET answered {after.status}"
     shipment.state_after(expect, now, CANCELLED if reply.status == 200 else state)
+
+
+@pytest.mark.requirements(ids.ORD_STATE_002, ids.ORD_ERR_007)
+@pytest.mark.parametrize(("steps", "state", "answers", "operation"), CANCELS)
+def test_orders_api_cancels_only_pending_orders(
+    steps: tuple[str, ...],
+    state: str,
+    answers: tuple[int, ...],
+    operation: str,
+    target: Target,
+    orders: OrdersClient,
+    control: SandboxControl | None,
+    expect: Expect,
+) -> None:
+    cancel_in_state(target, orders, control, expect, (steps, state, answers, operation))
+
+
+# The CANCELS cells an order reaches through the Orders API alone (no sandbox force).
+REACHED = [p.values for p in CANCELS if p.values[1] in ("Created", "Pending", "Processed")]
+
+
+@pytest.mark.requirements(ids.ORD_STATE_002, ids.ORD_ERR_007)
+def test_orders_api_cancel_over_generated_shapes(
+    target: Target,
+    orders: OrdersClient,
+    control: SandboxControl | None,
+    expect: Expect,
+) -> None:
+    """004 §OVERVIEW over generated orders: items of several suppliers and types, quantities
+    above 1, brought to a drawn state and cancelled by PUT Order or PUT OrderFull; judged as
+    test_orders_api_cancels_only_pending_orders judges its cell."""
+    Drawn = tuple[tuple[shapes.ItemShape, ...], Any]
+
+    def cancel(expect: Expect, drawn: Drawn) -> None:
+        items, cell = drawn
+        # A fresh SKU prefix, as shaped_order gives: no two examples share a SKU.
+        tag = uuid.uuid4().hex[:6].upper()
+        own = tuple(dataclasses.replace(item, sku=f"G{tag}-{item.sku}") for item in items)
+        cancel_in_state(target, orders, control, expect, cell, own)
+
+    def drawn(rich_first: bool) -> st.SearchStrategy[Drawn]:
+        # Rich first, PUT OrderFull: the sibling on which a server may forget the rule.
+        cells = sorted(REACHED, key=lambda c: c[3] != "updateOrderFull") if rich_first else REACHED
+        return st.tuples(
+            shapes.items(suppliers(target), "O", rich_first=rich_first), st.sampled_from(cells)
+        )
+
+    over_shapes(target, expect, "Orders API cancellation", drawn, cancel)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from dropship_conformance.checks import ids, shipment
 from dropship_conformance.checks import updates as checks
@@ -22,6 +23,8 @@ from dropship_conformance.checks.shipment import ANSWERS_200, BODY_VALIDATES
 from dropship_conformance.client import DropshipClient, OrdersClient, Reply
 from dropship_conformance.errors import SetupImpossible
 from dropship_conformance.feed import events
+from dropship_conformance.harness import shapes
+from dropship_conformance.harness.generated import over_shapes, shaped_order, suppliers
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
 from dropship_conformance.harness.updates import (
@@ -389,3 +392,62 @@ def test_order_created_holds_only_this_suppliers_items_and_only_after_process(
     value = testdata.find_created(made_from_it, wait=wait_seconds(target))
     skus = sorted(item.get("sku") for item in value.get("items") or [])
     shipment.only_own_items(expect, skus, mine)
+
+
+@pytest.mark.requirements(
+    ids.DS_UPD_001,
+    ids.DS_UPD_006,
+    *checks.ITEM_UPDATE_RULES,
+    ids.DS_TRK_001,
+    ids.LINK_004,
+    ids.LINK_005,
+)
+def test_full_shipment_over_generated_shapes(
+    testdata: TestData, orders: OrdersClient, target: Target, expect: Expect
+) -> None:
+    """002 §3.1 over generated orders (many items, several suppliers, quantities above 1):
+    every supplier of the order reports it Ordered, then Shipped with one or several tracking
+    numbers, for the whole order or item by item; each update is echoed and fed as sent, and
+    the order's items show the shipment."""
+
+    def ship(expect: Expect, drawn: tuple[shapes.OrderShape, bool, tuple[str, ...]]) -> None:
+        shape, by_items, numbers = drawn
+        order = shaped_order(testdata, shape)
+        tracking = ",".join(numbers)
+        unsent: list[str] = []
+        for supplier, placed in order.dropship.items():
+            client = order.clients[supplier]
+            ordered = {"Id": placed.order_id, "Status": "Ordered"}
+            update_step(client, target, expect, placed, "putOrderStatusUpdate", ordered, unsent)
+            fields = {"TrackingInfo": tracking, "ShippingProvider": "UPS"}
+            if by_items:
+                lines = [item_information(placed, item, **fields) for item in placed.sent_items]
+                operation, body = "putItemStatusUpdate", items_body(placed, *lines)
+            else:
+                operation = "putOrderStatusUpdate"
+                body = {"Id": placed.order_id, "Status": "Shipped", **fields}
+            update_step(client, target, expect, placed, operation, body, unsent)
+        checks.unsent_values_nil(expect, unsent)
+        skus = [item["sku"] for placed in order.dropship.values() for item in placed.sent_items]
+        shown = dict.fromkeys(skus, "Shipped")
+        linked = next(iter(order.dropship.values()))
+        wanted = functools.partial(
+            shipment.linked_problems, statuses=shown, tracking=dict.fromkeys(skus, tracking)
+        )
+        items = testdata.await_link(
+            lambda: linked_items(orders, expect, linked), wanted, wait_seconds(target)
+        )
+        shipment.linked_status_shown(expect, items, shown)
+        shipment.linked_tracking_shown(expect, items, dict.fromkeys(skus, tracking))
+
+    def drawn(
+        rich_first: bool,
+    ) -> st.SearchStrategy[tuple[shapes.OrderShape, bool, tuple[str, ...]]]:
+        return st.tuples(
+            shapes.orders(suppliers(target), "F", rich_first=rich_first),
+            # Rich first, item by item: one update then names several SKUs.
+            st.booleans().map(lambda by_order: not by_order) if rich_first else st.booleans(),
+            shapes.tracking_numbers(rich_first=rich_first),
+        )
+
+    over_shapes(target, expect, "full shipment", drawn, ship)

@@ -49,8 +49,6 @@ from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.linked
 
-DEFAULT_SEED = 16
-DEFAULT_EXAMPLES = 3
 # Steps per sequence at each depth: a quick run sees a few orders through Process and updates.
 STEPS = {"quick": 8, "deep": 25}
 DEEP_EXAMPLES = 25
@@ -321,7 +319,7 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
                 self.read_back.feed(order_id, self.printable[order_id], supplier, entries)
 
         def teardown(self) -> None:
-            deep = getattr(config, "depth", "quick") == "deep"
+            deep = config.depth == "deep"
             if deep and len(self.expect.failed) > self.failed_before:
                 # Raising lets hypothesis shrink the sequence; the verdict is already recorded.
                 raise Shrunk(self.expect.failed[-1].message)
@@ -330,8 +328,7 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
 
 
 def machine_settings(target: Target) -> settings:
-    depth = getattr(target.settings, "depth", "quick")
-    examples = getattr(target.settings, "examples", DEFAULT_EXAMPLES)
+    depth, examples = target.settings.depth, target.settings.examples
     return settings(
         max_examples=max(examples, DEEP_EXAMPLES) if depth == "deep" else examples,
         stateful_step_count=STEPS[depth],
@@ -351,16 +348,12 @@ def _carry(machine: Any, expect: Expect, name: str) -> None:
     linked.carry(machine.expect, expect)
 
 
-def _seed(target: Target) -> int:
-    return int(getattr(target.settings, "seed", DEFAULT_SEED))
-
-
 @pytest.mark.requirements(*REQUIREMENTS)
 def test_linked_system_follows_the_model(target: Target, expect: Expect) -> None:
     """Random sequences of generated orders through both APIs, target and model compared
     after every step."""
     machine = linked_machine(target, expect.claims)
-    chosen = _seed(target)
+    chosen = target.settings.seed
     machine_run = machine_settings(target)
     print(
         f"linked: seed {chosen}, {machine_run.max_examples} sequences of up to "
@@ -383,7 +376,7 @@ def test_linked_walk_over_generated_shapes(target: Target, expect: Expect) -> No
     """Every rule of the machine in a fixed order, over generated shapes: the few sequences of
     a quick run are mostly short, so this decides each requirement in every run."""
     machine = linked_machine(target, expect.claims)
-    chosen = _seed(target)
+    chosen = target.settings.seed
     machine_run = machine_settings(target)
 
     @seed(chosen)

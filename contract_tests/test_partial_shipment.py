@@ -2,7 +2,8 @@
 Shiments, 002 §Optional: Partially Shipping an Order). ItemStatusUpdates carry some items Shipped
 and others BackOrdered, PartiallyShipped (6) repeats with quantities before Shipped (2), several
 tracking numbers travel comma-delimited as one value, a later TrackingInfo replaces the earlier,
-and on an order made through the Orders API each tracking number shows on its item.
+and on an order made through the Orders API each tracking number shows on its item. The last
+test ships generated orders in generated parts (harness.generated).
 
 The steps shared with the full-shipment suite live in dropship_conformance.harness.updates.
 """
@@ -13,12 +14,15 @@ import functools
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from dropship_conformance.checks import ids, shipment
-from dropship_conformance.checks.primitives import describe
+from dropship_conformance.checks.primitives import describe, status_names
 from dropship_conformance.checks.updates import ITEM_UPDATE_RULES, unsent_values_nil
 from dropship_conformance.client import DropshipClient, OrdersClient
 from dropship_conformance.errors import SetupImpossible
+from dropship_conformance.harness import shapes
+from dropship_conformance.harness.generated import over_shapes, shaped_order, suppliers
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
 from dropship_conformance.harness.updates import (
@@ -35,6 +39,8 @@ from dropship_conformance.harness.updates import (
 from dropship_conformance.verdicts import Expect
 
 pytestmark = pytest.mark.partial_shipment
+
+STATUS_IDS = {name: status_id for status_id, name in status_names().items()}
 
 
 OPERATIONS = [
@@ -332,3 +338,81 @@ def test_linked_order_shows_each_tracking_number(
         if statuses:
             shipment.linked_status_shown(expect, items, statuses)
         shipment.linked_tracking_shown(expect, items, tracking)
+
+
+@pytest.mark.requirements(
+    *ITEM_UPDATE_RULES,
+    ids.DS_ITEM_007,
+    ids.DS_ITEM_009,
+    ids.DS_STAT_002,
+    ids.DS_TRK_001,
+    ids.LINK_004,
+    ids.LINK_005,
+)
+def test_partial_shipment_over_generated_shapes(
+    testdata: TestData, orders: OrdersClient, target: Target, expect: Expect
+) -> None:
+    """001 §Multiple Shiments and 002 §1 over generated orders (several suppliers, many items,
+    quantities above 1): each supplier ships its items in parts (``shapes.splits``) by
+    ItemStatusUpdates naming several SKUs with mixed statuses, statuses by id or by name;
+    every update is echoed and fed as sent, and the order's items end Shipped with every
+    tracking number."""
+    Drawn = tuple[shapes.OrderShape, tuple[tuple[shapes.SplitUpdate, ...], ...], bool]
+
+    def ship_in_parts(expect: Expect, drawn: Drawn) -> None:
+        shape, split_of, by_id = drawn
+        order = shaped_order(testdata, shape)
+        unsent: list[str] = []
+        tracking: dict[str, str] = {}
+        for (supplier, placed), split in zip(order.dropship.items(), split_of, strict=True):
+            partly: set[int] = set()
+            for update in split:
+                lines = []
+                for i, status, quantity, numbers in update:
+                    item = placed.sent_items[i]
+                    fields = {"TrackingInfo": numbers, "ShippingProvider": "UPS"} if numbers else {}
+                    sent = STATUS_IDS[status] if by_id else status
+                    lines.append(item_information(placed, item, sent, Quantity=quantity, **fields))
+                    if numbers:  # the item keeps the last numbers sent (DS-TRK-002)
+                        tracking[item["sku"]] = numbers
+                partly |= {line[0] for line in update if line[1] == "PartiallyShipped"}
+                # An update that ships an item in parts, up to its Shipped, is DS-ITEM-007's.
+                in_parts = any(line[0] in partly for line in update)
+                update_step(
+                    order.clients[supplier],
+                    target,
+                    expect,
+                    placed,
+                    "putItemStatusUpdate",
+                    items_body(placed, *lines),
+                    unsent,
+                    accepted_by=(ids.DS_ITEM_007,) if in_parts else (),
+                    fed_rule=ids.DS_ITEM_007 if in_parts else ids.DS_EVT_006,
+                    by_name_if_refused=by_id,
+                )
+        unsent_values_nil(expect, unsent)
+        shown = dict.fromkeys(tracking, "Shipped")
+        linked = next(iter(order.dropship.values()))
+        wanted = functools.partial(shipment.linked_problems, statuses=shown, tracking=tracking)
+        items = testdata.await_link(
+            lambda: linked_items(orders, expect, linked), wanted, wait_seconds(target)
+        )
+        shipment.linked_status_shown(expect, items, shown)
+        shipment.linked_tracking_shown(expect, items, tracking)
+
+    def drawn(rich_first: bool) -> st.SearchStrategy[Drawn]:
+        def split_of(shape: shapes.OrderShape) -> st.SearchStrategy[Any]:
+            def quantities(supplier: int) -> list[int]:
+                return [i.quantity for i in shape.items if i.dropship and i.supplier == supplier]
+
+            return st.tuples(
+                *(shapes.splits(quantities(s), rich_first) for s in sorted(shape.suppliers))
+            )
+
+        # Rich first, statuses by id as 001 writes them; else by name, the simplest.
+        by_id = st.just(True) if rich_first else st.booleans()
+        return shapes.orders(suppliers(target), "P", rich_first=rich_first).flatmap(
+            lambda shape: st.tuples(st.just(shape), split_of(shape), by_id)
+        )
+
+    over_shapes(target, expect, "partial shipment", drawn, ship_in_parts)

@@ -110,10 +110,20 @@ def echo_problems(sent: dict[str, Any], echo: Any, where: str = "") -> list[Prob
 
 def fed_problems(sent: dict[str, Any], fed: dict[str, Any], where: str) -> list[Problem]:
     return [
-        (field, f"{where}{element}: sent {sent[field]!r}, fed {fed.get(element)!r}")
+        (
+            _routed_as(field, sent[field]),
+            f"{where}{element}: sent {sent[field]!r}, fed {fed.get(element)!r}",
+        )
         for field, element in FED_AS.items()
         if field in sent and not same_in_feed(field, sent[field], fed.get(element))
     ]
+
+
+def _routed_as(field: str, value: Any) -> str:
+    """The field a feed problem is judged under. A Status sent as its id goes to DS-STAT-002
+    (the id form is disputed: DEV-STATUS-NAME-OR-ID); one sent by name and fed otherwise
+    breaks the operation's own MUST (DS-UPD-006, DS-EVT-006: "the sent Status")."""
+    return "Status name" if field == "Status" and isinstance(value, str) else field
 
 
 def sent_fields(body: dict[str, Any]) -> set[str]:
@@ -380,3 +390,19 @@ def unsent_fed(
             )
         ]
     return unsent
+
+
+@check(ids.DS_EVT_006)
+def every_sku_fed(infos: list[dict[str, Any]], items: list[dict[str, Any]]) -> Observation:
+    """DS-EVT-006's "an item-information for every sent Sku", apart from what each carries: an
+    update naming several SKUs is judged line by line, and a line fed nothing has nothing to
+    compare."""
+    fed = {item.get("sku") for item in items}
+    return none_of(
+        [
+            f"no item-information with sku {info['Sku']!r}"
+            for info in infos
+            if info["Sku"] not in fed
+        ],
+        "an item-information for every sent Sku",
+    )

@@ -14,14 +14,32 @@ class DropshipClient:
 
     Every method takes ``supplier_id=`` to address another supplier (isolation and error
     tests) and the :meth:`HttpSession.request` options (``token=``, ``headers=``).
+    ``token``: the supplier's own token, sent unless a call gives one (the session's otherwise).
     """
 
-    def __init__(self, session: HttpSession, base_url: str, supplier_id: int | str) -> None:
+    def __init__(
+        self,
+        session: HttpSession,
+        base_url: str,
+        supplier_id: int | str,
+        token: str | None = None,
+    ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self.supplier_id = supplier_id
+        self.token = token
+
+    def as_supplier(self, supplier_id: int | str, token: str | None) -> DropshipClient:
+        """The client of another supplier, sending its ``token``."""
+        return DropshipClient(self.session, self.base_url, supplier_id, token)
+
+    def _own_token(self, options: dict[str, Any]) -> dict[str, Any]:
+        if self.token is not None:
+            options.setdefault("token", self.token)
+        return options
 
     def _url(self, suffix: str, options: dict[str, Any]) -> str:
+        self._own_token(options)
         supplier = options.pop("supplier_id", self.supplier_id)
         return f"{self.base_url}/Suppliers({supplier}){suffix}"
 
@@ -37,7 +55,7 @@ class DropshipClient:
 
     def follow(self, href: str, **options: Any) -> Reply:
         """GET a feed link (self, prev-archive, next-archive, current) exactly as given."""
-        return self.session.request("GET", href, accept=ATOM, **options)
+        return self.session.request("GET", href, accept=ATOM, **self._own_token(options))
 
     def order_status_update(self, order_id: str, body: Any, **options: Any) -> Reply:
         """putOrderStatusUpdate."""

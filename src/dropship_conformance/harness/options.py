@@ -129,6 +129,12 @@ OPTIONS = (
         "generated examples per property-based scenario (derandomized, the seed printed)",
     ),
     Option(
+        "seed",
+        16,
+        int,
+        "the seed of the generated examples (printed by every run: give it to replay one)",
+    ),
+    Option(
         "depth",
         "quick",
         depth,
@@ -163,6 +169,7 @@ class Settings:
     archive_max_seconds: float
     claims: frozenset[str]
     examples: int
+    seed: int
     depth: str
 
     @property

@@ -70,6 +70,17 @@ def pytest_html_results_table_row(report: pytest.TestReport, cells: list[str]) -
     cells.insert(2, f"<td>{escape(text)}</td>")
 
 
+def _generation(target: Target | None) -> str:
+    """What makes the generated scenarios repeatable: their seed, bound and depth."""
+    if target is None:
+        return ""
+    config = target.settings
+    return (
+        f"seed {config.seed} (--seed), {config.examples} examples per generated scenario "
+        f"(--examples), depth {config.depth}"
+    )
+
+
 def _versions(target: Target | None) -> str:
     versions = f"dropship-conformance {__version__}, Python {platform.python_version()}"
     if target is not None and target.sandbox_info:
@@ -107,6 +118,7 @@ class Page:
         return report.RunInfo(
             target=target.label if target else "not reached (see why the run is incomplete)",
             versions=_versions(target),
+            generation=_generation(target),
             started=f"{self.started:%Y-%m-%d %H:%M:%S} UTC",
             finished=f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
             suites=tuple(self.config.getoption("suite") or ()),
@@ -134,6 +146,9 @@ class Page:
             "classes: "
             + ", ".join(f"{name} {verdict.value}" for name, verdict in per_class.items())
         )
+        generation = self.info().generation
+        if generation:
+            terminalreporter.write_line(f"generated: {generation}")
         path = getattr(self.config.option, "htmlpath", None)
         if path:
             terminalreporter.write_line(f"report: {path}")

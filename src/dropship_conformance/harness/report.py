@@ -132,6 +132,7 @@ class RunInfo:
     finished: str
     suites: tuple[str, ...] = ()
     incomplete: str | None = None
+    generation: str = ""
 
 
 @dataclass(frozen=True)
@@ -524,7 +525,9 @@ def page(matrix: Matrix, info: RunInfo) -> str:
         f"<b>Scope claimed:</b> classes {escape(', '.join(sorted(matrix.claims)))}; "
         f"suites {escape(scope)} "
         f"({counts.in_scope} requirements; {counts.out_of_scope} others of the catalogue are out "
-        f"of scope)<br><b>Versions:</b> {escape(info.versions)}<br><b>Run:</b> "
+        f"of scope)<br><b>Versions:</b> {escape(info.versions)}<br>"
+        + (f"<b>Generated:</b> {escape(info.generation)}<br>" if info.generation else "")
+        + "<b>Run:</b> "
         f"{escape(info.started)} to {escape(info.finished)}</p>"
         "<p class='muted'>A MUST that fails fails the run; a SHOULD that fails is a warning. A "
         "requirement is passed only when a check observed it; one no check reached (skipped, "

@@ -376,9 +376,8 @@ def update_step(
     reply, body = put(dropship, expect, operation, order.order_id, body)
     judge_answer(expect, operation, body, reply, accepted_by)
     fresh = fed_since(dropship, order.order_id, before, wait_seconds(target))
-    unsent += judge_fed(
-        expect, order, operation, body, fresh, target.settings.supplier_id, fed_rule
-    )
+    # The client's supplier: a generated order's other supplier answers through its own.
+    unsent += judge_fed(expect, order, operation, body, fresh, int(dropship.supplier_id), fed_rule)
     return fresh[0]
 
 
