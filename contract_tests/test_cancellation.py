@@ -10,7 +10,6 @@ generated orders (harness.generated): several suppliers, many items, several SKU
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +24,12 @@ from dropship_conformance.client import DropshipClient, OrdersClient, Reply, San
 from dropship_conformance.errors import SetupImpossible
 from dropship_conformance.feed import events
 from dropship_conformance.harness import shapes
-from dropship_conformance.harness.generated import over_shapes, shaped_order, suppliers
+from dropship_conformance.harness.generated import (
+    created_order,
+    over_shapes,
+    shaped_order,
+    suppliers,
+)
 from dropship_conformance.harness.target import Target
 from dropship_conformance.harness.testdata import DropshipOrder, TestData
 from dropship_conformance.harness.updates import (
@@ -368,14 +372,7 @@ def cancel_in_state(
     and the State GET Order shows after."""
     steps, state, answers, operation = cell
     body = _order_body(target)
-    created = orders.create_order(body)
-    if created.status != 201:
-        raise SetupImpossible(f"cannot create an order: {describe(created)}")
-    order = created.json()
-    for item in items:
-        added = orders.add_item(order["Id"], item.body())
-        if added.status != 201:
-            raise SetupImpossible(f"cannot add item {item.sku}: {describe(added)}")
+    order, _ = created_order(target, body, items)
     for step in steps:
         reply = _step(orders, control, target.settings.company_id, order, body, step)
         if not 200 <= reply.status < 300:
@@ -429,10 +426,7 @@ def test_orders_api_cancel_over_generated_shapes(
 
     def cancel(expect: Expect, drawn: Drawn) -> None:
         items, cell = drawn
-        # A fresh SKU prefix, as shaped_order gives: no two examples share a SKU.
-        tag = uuid.uuid4().hex[:6].upper()
-        own = tuple(dataclasses.replace(item, sku=f"G{tag}-{item.sku}") for item in items)
-        cancel_in_state(target, orders, control, expect, cell, own)
+        cancel_in_state(target, orders, control, expect, cell, items)
 
     def drawn(rich_first: bool) -> st.SearchStrategy[Drawn]:
         # Rich first, PUT OrderFull: the sibling on which a server may forget the rule.

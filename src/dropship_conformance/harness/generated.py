@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from hypothesis import HealthCheck, Phase, find, given, seed, settings
 from hypothesis import strategies as st
 
+from dropship_conformance.checks.primitives import describe
 from dropship_conformance.client import DropshipClient
 from dropship_conformance.client.exchange import Exchange
 from dropship_conformance.errors import SetupImpossible
@@ -78,8 +79,6 @@ def shaped_order(testdata: TestData, shape: shapes.OrderShape) -> ShapedOrder:
     examples share one."""
     target = testdata.target
     config, orders = target.settings, target.orders
-    tag = uuid.uuid4().hex[:6].upper()
-    items = tuple(replace(item, sku=f"G{tag}-{item.sku}") for item in shape.items)
     body = {
         "EntityId": config.location_id,
         "OrderTypeId": 3,
@@ -87,14 +86,7 @@ def shaped_order(testdata: TestData, shape: shapes.OrderShape) -> ShapedOrder:
         "ShippingCustomerId": config.billing_customer_id,
         **({"Name": shape.name} if shape.name else {}),
     }
-    created = orders.create_order(body)
-    if created.status != 201:
-        raise SetupImpossible(f"cannot create an order through the Orders API: {created.status}")
-    order = created.json()
-    for item in items:
-        added = orders.add_item(order["Id"], item.body())
-        if added.status != 201:
-            raise SetupImpossible(f"cannot add item {item.sku} through the Orders API")
+    order, items = created_order(target, body, shape.items)
     clients = {
         supplier: target.dropship.as_supplier(
             supplier, testdata.feed_options(supplier != config.supplier_id).get("token")
@@ -104,7 +96,7 @@ def shaped_order(testdata: TestData, shape: shapes.OrderShape) -> ShapedOrder:
     before = {s: testdata.entry_ids(**_feed(testdata, s)) for s in clients}
     processed = orders.process_order(order["Id"])
     if processed.status != 201:
-        raise SetupImpossible(f"the Orders API did not process the order: {processed.status}")
+        raise SetupImpossible(f"the Orders API did not process the order: {describe(processed)}")
     printable = str(order.get("PrintableId"))
 
     def made_from_it(value: dict[str, Any]) -> bool:
@@ -123,6 +115,25 @@ def shaped_order(testdata: TestData, shape: shapes.OrderShape) -> ShapedOrder:
             str(created_entry.get("order-id")), created_entry, sent, linked_order_id=order["Id"]
         )
     return ShapedOrder(order["Id"], printable, items, dropship, clients)
+
+
+def created_order(
+    target: Target, body: dict[str, Any], items: tuple[shapes.ItemShape, ...]
+) -> tuple[dict[str, Any], tuple[shapes.ItemShape, ...]]:
+    """An Orders API order made of ``body`` and ``items`` (POST Order, POST Items), not
+    processed, and its items as added: their SKUs get a fresh prefix, so that no two examples
+    share one."""
+    tag = uuid.uuid4().hex[:6].upper()
+    items = tuple(replace(item, sku=f"G{tag}-{item.sku}") for item in items)
+    created = target.orders.create_order(body)
+    if created.status != 201:
+        raise SetupImpossible(f"cannot create an order through the Orders API: {describe(created)}")
+    order: dict[str, Any] = created.json()
+    for item in items:
+        added = target.orders.add_item(order["Id"], item.body())
+        if added.status != 201:
+            raise SetupImpossible(f"cannot add item {item.sku}: {describe(added)}")
+    return order, items
 
 
 def _feed(testdata: TestData, supplier: int) -> dict[str, Any]:
