@@ -56,8 +56,7 @@ def suppliers(target: Target) -> list[int]:
 class ShapedOrder:
     """An Orders API order of a generated shape, processed, and each supplier's dropship order."""
 
-    linked_order_id: str
-    printable_id: str
+    order_id: str
     items: tuple[shapes.ItemShape, ...]
     dropship: dict[int, DropshipOrder]
     clients: dict[int, DropshipClient] = field(repr=False)
@@ -114,7 +113,7 @@ def shaped_order(testdata: TestData, shape: shapes.OrderShape) -> ShapedOrder:
         dropship[supplier] = DropshipOrder(
             str(created_entry.get("order-id")), created_entry, sent, linked_order_id=order["Id"]
         )
-    return ShapedOrder(order["Id"], printable, items, dropship, clients)
+    return ShapedOrder(order["Id"], items, dropship, clients)
 
 
 def created_order(
