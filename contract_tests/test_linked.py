@@ -51,7 +51,6 @@ pytestmark = pytest.mark.linked
 
 # Steps per sequence at each depth: a quick run sees a few orders through Process and updates.
 STEPS = {"quick": 8, "deep": 25}
-DEEP_EXAMPLES = 25
 # A sequence's own entries are the newest: two pages (current document, newest archive) hold
 # them, and reading further back on every step would cost most of the run.
 FEED_ENTRIES = 2 * MAX_ENTRIES
@@ -328,9 +327,9 @@ def linked_machine(target: Target, claims: frozenset[str]) -> type[RuleBasedStat
 
 
 def machine_settings(target: Target) -> settings:
-    depth, examples = target.settings.depth, target.settings.examples
+    depth = target.settings.depth
     return settings(
-        max_examples=max(examples, DEEP_EXAMPLES) if depth == "deep" else examples,
+        max_examples=target.settings.generated_examples,
         stateful_step_count=STEPS[depth],
         deadline=None,
         database=None,

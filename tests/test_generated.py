@@ -48,7 +48,9 @@ class Scenario:
 
 
 def target(examples: int = 3, seed: int = 16, depth: str = "quick") -> Any:
-    settings = SimpleNamespace(examples=examples, seed=seed, depth=depth)
+    settings = SimpleNamespace(
+        examples=examples, generated_examples=examples, seed=seed, depth=depth
+    )
     return SimpleNamespace(settings=settings, recorder=Recorder(secrets=("secret-token",)))
 
 

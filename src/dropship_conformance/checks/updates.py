@@ -394,9 +394,8 @@ def unsent_fed(
 
 @check(ids.DS_EVT_006)
 def every_sku_fed(infos: list[dict[str, Any]], items: list[dict[str, Any]]) -> Observation:
-    """DS-EVT-006's "an item-information for every sent Sku", apart from what each carries: an
-    update naming several SKUs is judged line by line, and a line fed nothing has nothing to
-    compare."""
+    """DS-EVT-006's "an item-information for every sent Sku", apart from what each carries
+    (``fed_problems`` compares the lines that were fed)."""
     fed = {item.get("sku") for item in items}
     return none_of(
         [

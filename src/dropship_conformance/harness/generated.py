@@ -35,7 +35,6 @@ from dropship_conformance.verdicts import Check, Expect, RequirementFailed, Verd
 
 S = TypeVar("S", bound=Hashable)
 
-DEEP_EXAMPLES = 25
 # Runs the shrinker may spend on a failure, each making orders and updates on the target: a
 # quick run shows a smaller failing shape, a deep one the smallest hypothesis can reach.
 SHRINK_RUNS = {"quick": 12, "deep": 150}
@@ -87,9 +86,7 @@ def shaped_order(testdata: TestData, shape: shapes.OrderShape) -> ShapedOrder:
     }
     order, items = created_order(target, body, shape.items)
     clients = {
-        supplier: target.dropship.as_supplier(
-            supplier, testdata.feed_options(supplier != config.supplier_id).get("token")
-        )
+        supplier: target.dropship.as_supplier(supplier, _feed(testdata, supplier).get("token"))
         for supplier in sorted(shape.suppliers)
     }
     before = {s: testdata.entry_ids(**_feed(testdata, s)) for s in clients}
@@ -174,10 +171,8 @@ class ShapeRun:
 
 
 def shape_settings(target: Target) -> settings:
-    config = target.settings
-    deep = config.depth == "deep"
     return settings(
-        max_examples=max(config.examples, DEEP_EXAMPLES) if deep else config.examples,
+        max_examples=target.settings.generated_examples,
         deadline=None,
         database=None,
         report_multiple_bugs=False,

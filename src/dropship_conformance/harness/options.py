@@ -19,6 +19,8 @@ from dropship_conformance.feed.walk import MAX_PAGES, MAX_SECONDS
 
 ENV_PREFIX = "DROPSHIP_CONFORMANCE_"
 DEPTHS = ("quick", "deep")
+# Generated examples a deep run takes at least, whatever --examples says (the nightly gate).
+DEEP_EXAMPLES = 25
 
 
 class OptionError(ConformanceError, ValueError):
@@ -171,6 +173,11 @@ class Settings:
     examples: int
     seed: int
     depth: str
+
+    @property
+    def generated_examples(self) -> int:
+        """Examples per generated scenario: ``--examples``, at least ``DEEP_EXAMPLES`` deep."""
+        return max(self.examples, DEEP_EXAMPLES) if self.depth == "deep" else self.examples
 
     @property
     def secrets(self) -> tuple[str, ...]:

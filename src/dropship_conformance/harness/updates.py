@@ -274,11 +274,8 @@ def judge_items_fed(
     problems = [p for fed in fresh for p in checks.header_problems(fed, order_id, supplier_id)]
     by_sku = {item.get("sku"): item for fed in fresh for item in checks.fed_items(fed)}
     for info in body["ItemInformation"]:
-        item = by_sku.get(info["Sku"])
-        if item is None:
-            problems.append(("*", f"no item-information with sku {info['Sku']!r}"))
-        else:
-            problems += checks.fed_problems(info, item, f"item {info['Sku']}: ")
+        if info["Sku"] in by_sku:
+            problems += checks.fed_problems(info, by_sku[info["Sku"]], f"item {info['Sku']}: ")
     checks.judge_by_field(
         expect,
         checks.FED_AS_SENT,
@@ -288,6 +285,7 @@ def judge_items_fed(
         ids.DS_EVT_006,
         "the order-status-updated carries the item information sent",
     )
+    checks.every_sku_fed(expect, body["ItemInformation"], list(by_sku.values()))
 
 
 # ---------------------------------------------------------------- the Orders API side
